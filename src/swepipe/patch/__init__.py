@@ -1,0 +1,1 @@
+"""Unified diffs: parsing, applying, normalizing, and SEARCH/REPLACE edits."""
