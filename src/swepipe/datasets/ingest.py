@@ -1,0 +1,217 @@
+"""Load SWE-bench rows into the store: `swepipe ingest PATH [--dataset NAME]`.
+
+- A file imports in one transaction: any bad row (truncated line, missing or mistyped field,
+  duplicate id, bad encoding, unknown format) fails the whole file with file, line and field named,
+  and nothing from it is stored.
+- `FAIL_TO_PASS` / `PASS_TO_PASS` may be JSON-encoded strings (the Hugging Face export) or lists.
+- Instances are versioned. Re-ingesting the same rows is a no-op. A changed row for a known
+  `instance_id` is stored as a new revision (old revisions are kept) and the dataset points at it;
+  a stage result counts only for the revision it was computed on. This is how SWE-bench Lite and
+  Verified can share ids whose test lists differ.
+- SWE-bench Verified rows that carry their Lite test fields under `from_lite` get them lifted.
+- The gold patch is parsed (unidiff) into `gold_files` and `gold_hunks`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from swepipe.datasets.readers import read_rows
+from swepipe.errors import InputError
+from swepipe.patch.diff import FileChange, parse_diff
+from swepipe.store.store import Store, insert_rows
+from swepipe.types import Instance
+
+
+class SweBenchRow(BaseModel):
+    """One input row as SWE-bench publishes it (field names as in the dataset)."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    instance_id: str
+    repo: str
+    base_commit: str
+    problem_statement: str
+    hints_text: str | None = ""
+    patch: str | None = ""
+    test_patch: str | None = ""
+    FAIL_TO_PASS: list[str] = Field(default_factory=list)
+    PASS_TO_PASS: list[str] = Field(default_factory=list)
+    version: str | None = None
+    environment_setup_commit: str | None = None
+    created_at: str | None = None
+    difficulty: str | None = None
+
+    @field_validator("FAIL_TO_PASS", "PASS_TO_PASS", mode="before")
+    @classmethod
+    def _decode_json_list(cls, value: Any) -> Any:
+        if value is None or value == "":
+            return []
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not a JSON list of test ids ({exc.msg})") from exc
+        return value
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, value: Any) -> Any:
+        # some exports store "3.0" as a float; it is a label, not a number
+        return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
+            else value
+
+    def to_instance(self) -> Instance:
+        extra = dict(self.model_extra or {})
+        lite = extra.get("from_lite")
+        test_fields = {"test_patch": self.test_patch or "", "fail_to_pass": self.FAIL_TO_PASS,
+                       "pass_to_pass": self.PASS_TO_PASS}
+        if isinstance(lite, dict) and not self.test_patch:
+            lifted = SweBenchRow.model_validate({**self.model_dump(include={
+                "instance_id", "repo", "base_commit", "problem_statement"}), **lite})
+            test_fields = {"test_patch": lifted.test_patch or "",
+                           "fail_to_pass": lifted.FAIL_TO_PASS,
+                           "pass_to_pass": lifted.PASS_TO_PASS}
+        return Instance(
+            instance_id=self.instance_id, repo=self.repo, base_commit=self.base_commit,
+            problem_statement=self.problem_statement, hints_text=self.hints_text or "",
+            patch=self.patch or "", repo_version=self.version,
+            environment_setup_commit=self.environment_setup_commit,
+            created_at=self.created_at, difficulty=self.difficulty, extra=extra, **test_fields)
+
+
+@dataclass
+class IngestReport:
+    dataset: str
+    source: str
+    rows: int
+    new: int
+    unchanged: int
+    new_revisions: int
+
+    def __str__(self) -> str:
+        return (f"{self.source}: {self.rows} rows into dataset {self.dataset!r}: {self.new} new, "
+                f"{self.new_revisions} new revisions, {self.unchanged} unchanged")
+
+
+def parse_file(path: Path) -> list[tuple[Instance, list[FileChange]]]:
+    """Validate every row of a file, parsing its gold patch; the first problem raises
+    `InputError` naming line and field."""
+    instances: list[tuple[Instance, list[FileChange]]] = []
+    seen: dict[str, int] = {}
+    for line, row in read_rows(path):
+        try:
+            instance = SweBenchRow.model_validate(row).to_instance()
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or None
+            raise InputError(err["msg"].lower(), source=str(path), line=line, field=field) from exc
+        if instance.instance_id in seen:
+            raise InputError(f"duplicate instance_id {instance.instance_id!r} (first at line "
+                             f"{seen[instance.instance_id]})", source=str(path), line=line,
+                             field="instance_id")
+        seen[instance.instance_id] = line
+        changes = parse_diff(instance.patch, source=f"{path}:{line} (field 'patch')")
+        instances.append((instance, changes))
+    if not instances:
+        raise InputError("no rows", source=str(path))
+    return instances
+
+
+def instance_row(instance: Instance, revision: int) -> dict[str, Any]:
+    data = instance.model_dump()
+    data["extra"] = json.dumps(data["extra"], ensure_ascii=False) if data["extra"] else None
+    return {**data, "revision": revision, "content_hash": instance.content_hash()}
+
+
+def gold_rows(instance: Instance, revision: int,
+              changes: list[FileChange]) -> tuple[list[dict], list[dict]]:
+    files, hunks = [], []
+    key = {"instance_id": instance.instance_id, "revision": revision}
+    for change in changes:
+        files.append({**key, "path": change.path, "source_path": change.source_path,
+                      "target_path": change.target_path, "change_type": change.change_type,
+                      "is_binary": change.is_binary, "added": change.added,
+                      "removed": change.removed})
+        for idx, h in enumerate(change.hunks):
+            hunks.append({**key, "path": change.path, "hunk_idx": idx,
+                          "source_start": h.source_start, "source_length": h.source_length,
+                          "target_start": h.target_start, "target_length": h.target_length,
+                          "section_header": h.section_header,
+                          "removed_lines": list(h.removed_lines),
+                          "added_after": list(h.added_after)})
+    return files, hunks
+
+
+def ingest_instances(store: Store, instances: list[Instance], dataset: str,
+                     source: str) -> IngestReport:
+    """Store instances for a dataset in one transaction (see the module docstring)."""
+    return _ingest(store, [(i, parse_diff(i.patch, source=i.instance_id)) for i in instances],
+                   dataset, source)
+
+
+def _ingest(store: Store, parsed: list[tuple[Instance, list[FileChange]]], dataset: str,
+            source: str) -> IngestReport:
+    ids = [i.instance_id for i, _ in parsed]
+    new = unchanged = new_revisions = 0
+    rows, files, hunks, members = [], [], [], []
+    with store.transaction() as conn:
+        known: dict[str, dict[str, int]] = {}
+        for instance_id, revision, content_hash in conn.execute(
+                "SELECT instance_id, revision, content_hash FROM instances "
+                "WHERE list_contains($ids, instance_id)", {"ids": ids}).fetchall():
+            known.setdefault(instance_id, {})[content_hash] = revision
+        for instance, changes in parsed:
+            revisions = known.get(instance.instance_id, {})
+            revision = revisions.get(instance.content_hash())
+            if revision is not None:
+                unchanged += 1
+            else:
+                revision = max(revisions.values(), default=0) + 1
+                new_revisions += bool(revisions)
+                new += not revisions
+                rows.append(instance_row(instance, revision))
+                f, h = gold_rows(instance, revision, changes)
+                files += f
+                hunks += h
+            members.append({"dataset": dataset, "instance_id": instance.instance_id,
+                            "revision": revision, "source": source})
+        insert_rows(conn, "instances", rows)
+        insert_rows(conn, "gold_files", files)
+        insert_rows(conn, "gold_hunks", hunks)
+        conn.execute("DELETE FROM dataset_instances WHERE dataset = $dataset "
+                      "AND list_contains($ids, instance_id)", {"dataset": dataset, "ids": ids})
+        insert_rows(conn, "dataset_instances", members)
+    return IngestReport(dataset, source, len(parsed), new, unchanged, new_revisions)
+
+
+def dataset_name_for(path: Path) -> str:
+    name = path.name
+    for suffix in (".gz", ".jsonl", ".ndjson", ".json", ".csv", ".parquet"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def ingest_file(store: Store, path: str | Path, dataset: str | None = None) -> IngestReport:
+    path = Path(path)
+    return _ingest(store, parse_file(path), dataset or dataset_name_for(path), str(path))
+
+
+def load_instances(store: Store, dataset: str, instance_ids: list[str] | None = None,
+                   limit: int | None = None) -> list[Instance]:
+    """The instances a dataset holds (its current revisions), in id order."""
+    table = store.query(
+        "SELECT i.* FROM dataset_instances AS d JOIN instances AS i USING (instance_id, revision) "
+        "WHERE d.dataset = $dataset AND ($ids IS NULL OR list_contains($ids, i.instance_id)) "
+        "ORDER BY i.instance_id LIMIT $limit",
+        {"dataset": dataset, "ids": instance_ids, "limit": limit if limit is not None else 2**62})
+    out = []
+    for row in table.to_pylist():
+        row["extra"] = json.loads(row["extra"]) if row["extra"] else {}
+        out.append(Instance.model_validate(row))
+    return out

@@ -1,0 +1,169 @@
+"""The store: a DuckDB file, opened for short transactions so that several processes can share it.
+
+DuckDB lets one process hold a file for writing at a time, and read-only openers are refused while
+it does. So the store never keeps the file open between operations: each operation opens, runs
+one transaction and closes, and an opener that finds the file locked retries with backoff and
+jitter up to `lock_timeout_s`. That is how two runs write the same store and how `swepipe sql`
+reads while a run is going. Bulk commands that own the store for a while (ingest, import,
+migrate) wrap their work in `store.session()` to keep one connection for its duration.
+
+Inside one process every operation takes the same lock, so asyncio tasks and threads never use a
+connection concurrently; the `StoreWriter` groups many tasks' commits into one transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random_exponential
+
+from swepipe.errors import StoreError
+from swepipe.store.migrations import apply_migrations, check_migrations
+
+Rows = pa.Table | Sequence[Mapping[str, Any]]
+
+
+def default_store_path() -> Path:
+    """`$SWEPIPE_STORE`, else `./swepipe.duckdb`."""
+    return Path(os.environ.get("SWEPIPE_STORE", "swepipe.duckdb"))
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    text = str(exc)
+    return isinstance(exc, duckdb.IOException) and ("lock" in text.lower())
+
+
+class Store:
+    """A handle on a store file. Cheap to create; holds no connection between operations."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, lock_timeout_s: float = 60.0,
+                 create: bool = True) -> None:
+        self.path = Path(path) if path is not None else default_store_path()
+        self.lock_timeout_s = lock_timeout_s
+        self._create = create
+        self._lock = threading.RLock()
+        self._held: duckdb.DuckDBPyConnection | None = None
+        self._depth = 0
+        self._checked = False
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        if read_only and not self.path.exists():
+            raise StoreError(f"{self.path}: no store here (run `swepipe ingest` first)")
+        if not read_only and not self._create and not self.path.exists():
+            raise StoreError(f"{self.path}: no store here")
+        retrying = Retrying(retry=retry_if_exception(_is_lock_error),
+                            wait=wait_random_exponential(multiplier=0.005, max=0.5),
+                            stop=stop_after_delay(self.lock_timeout_s), reraise=True)
+        try:
+            conn = retrying(duckdb.connect, str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if _is_lock_error(exc):
+                raise StoreError(f"{self.path}: still locked by another process after "
+                                 f"{self.lock_timeout_s:.0f}s") from exc
+            raise StoreError(f"{self.path}: cannot open: {exc}") from exc
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: cannot open: {exc}") from exc
+        if not self._checked:
+            self._prepare(conn, read_only)
+        return conn
+
+    def _prepare(self, conn: duckdb.DuckDBPyConnection, read_only: bool) -> None:
+        if read_only:
+            pending = check_migrations(conn, str(self.path))
+            if pending:
+                conn.close()
+                raise StoreError(f"{self.path}: the store needs migration "
+                                 f"{pending[0].name}; open it once for writing to upgrade")
+        else:
+            apply_migrations(conn, str(self.path))
+        self._checked = True
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for one operation (reuses the session's connection inside `session()`)."""
+        with self._lock:
+            if self._held is not None:
+                yield self._held
+                return
+            conn = self._open(read_only)
+            try:
+                yield conn
+            finally:
+                conn.close()
+
+    @contextmanager
+    def session(self) -> Iterator[Store]:
+        """Keep one read-write connection open for a bulk operation (blocks other processes)."""
+        with self._lock:
+            if self._depth == 0:
+                self._held = self._open(read_only=False)
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    held, self._held = self._held, None
+                    held.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One all-or-nothing transaction: commits on success, rolls back on any exception."""
+        with self.connect() as conn:
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None, *,
+              read_only: bool = False) -> pa.Table:
+        """Run one query and return its result as an Arrow table."""
+        with self.connect(read_only=read_only) as conn:
+            return conn.sql(sql, params=params).to_arrow_table()
+
+    def frame(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> pl.DataFrame:
+        return pl.from_arrow(self.query(sql, params))
+
+    def schema_version(self) -> int:
+        with self.connect() as conn:
+            return conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+
+    def tables(self) -> list[str]:
+        with self.connect() as conn:
+            return [r[0] for r in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+                "AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()]
+
+
+def insert_rows(conn: duckdb.DuckDBPyConnection, table: str, rows: Rows, *,
+                ignore_existing: bool = False) -> int:
+    """Insert rows (an Arrow table or dicts) by column name; missing columns take defaults."""
+    data = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(list(rows))
+    if data.num_rows == 0:
+        return 0
+    verb = "INSERT OR IGNORE INTO" if ignore_existing else "INSERT INTO"
+    name = f"_rows_{threading.get_ident()}"
+    conn.register(name, data)
+    try:
+        conn.execute(f'{verb} "{table}" BY NAME SELECT * FROM "{name}"')
+    finally:
+        conn.unregister(name)
+    return data.num_rows
