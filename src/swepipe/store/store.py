@@ -146,11 +146,12 @@ class Store:
         with self.connect() as conn:
             return conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
 
-    def tables(self) -> list[str]:
-        with self.connect() as conn:
-            return [r[0] for r in conn.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-                "AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()]
+
+
+def list_tables(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+        "AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()]
 
 
 def insert_rows(conn: duckdb.DuckDBPyConnection, table: str, rows: Rows, *,

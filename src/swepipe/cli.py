@@ -1,0 +1,71 @@
+"""The `swepipe` command. Thin: each command parses arguments and calls one library function.
+
+Commands live beside their concept: each module in `COMMAND_MODULES` has a
+`register(subparsers)` that adds its commands; a command handler takes the parsed namespace and
+returns an exit code. A `SwepipeError` prints one line and exits 2; anything else is a bug and
+keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from swepipe import __version__
+from swepipe.errors import SwepipeError
+
+COMMAND_MODULES = (
+    "swepipe.store.commands",
+    "swepipe.datasets.commands",
+    "swepipe.models.commands",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="swepipe", description="Modular, store-backed pipelines for AI issue resolution.")
+    parser.add_argument("--version", action="version", version=f"swepipe {__version__}")
+    parser.add_argument("--store", default=None,
+                        help="store file (default: $SWEPIPE_STORE or ./swepipe.duckdb)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
+                # a stage whose commands are not written yet
+                continue
+            raise
+        module.register(sub)
+    _accept_store_everywhere(sub)
+    return parser
+
+
+def _accept_store_everywhere(sub: argparse._SubParsersAction) -> None:
+    """Let `--store` follow the command too (`swepipe status --store X`)."""
+    for command in sub.choices.values():
+        command.add_argument("--store", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        for action in command._subparsers._group_actions if command._subparsers else []:
+            _accept_store_everywhere(action)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 1
+    try:
+        return int(args.handler(args) or 0)
+    except SwepipeError as exc:
+        print(f"swepipe: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("swepipe: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

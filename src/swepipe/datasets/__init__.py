@@ -1,0 +1,1 @@
+"""SWE-bench datasets: reading rows and storing them as versioned instances."""
