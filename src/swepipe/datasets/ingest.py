@@ -110,7 +110,9 @@ def parse_file(path: Path) -> list[tuple[Instance, list[FileChange]]]:
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"]) or None
-            raise InputError(err["msg"].lower(), source=str(path), line=line, field=field) from exc
+            message = err["msg"].removeprefix("Value error, ")
+            raise InputError(message[:1].lower() + message[1:], source=str(path), line=line,
+                             field=field) from exc
         if instance.instance_id in seen:
             raise InputError(f"duplicate instance_id {instance.instance_id!r} (first at line "
                              f"{seen[instance.instance_id]})", source=str(path), line=line,

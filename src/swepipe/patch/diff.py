@@ -82,3 +82,63 @@ def parse_diff(text: str, *, source: str = "diff") -> list[FileChange]:
                                   change_type=kind, is_binary=pf.is_binary_file,
                                   added=pf.added, removed=pf.removed, hunks=tuple(hunks)))
     return changes
+
+
+def _hunk_lines(hunk: object, kind: str) -> list[str]:
+    """The hunk's source (`kind="source"`) or target lines, git's no-newline marker applied."""
+    out: list[str] = []
+    keep = (" ", "-") if kind == "source" else (" ", "+")
+    last_kept = False
+    for line in hunk:  # type: ignore[attr-defined]
+        if line.line_type == "\\":
+            # the marker follows the line it belongs to; strip that line's newline if we kept it
+            if last_kept and out:
+                out[-1] = out[-1].rstrip("\n").rstrip("\r")
+            continue
+        last_kept = line.line_type in keep
+        if last_kept:
+            out.append(line.value)
+    return out
+
+
+def apply_to_texts(text: str, originals: dict[str, str | None], *,
+                   source: str = "diff") -> dict[str, str | None]:
+    """Apply a diff exactly (no fuzz) to in-memory files; returns the new text of every file
+    the diff touches (None for a deleted file). `originals` maps repo-relative paths to their
+    current text (None or absent: the file does not exist).
+
+    Raises `InputError` when the diff does not parse or a hunk's context does not match: this
+    is for diffs we made or already applied in a working copy, not for a model's raw diff.
+    """
+    try:
+        patch_set = PatchSet(text)
+    except UnidiffParseError as exc:
+        raise InputError(f"unparseable diff: {exc}", source=source) from exc
+    result: dict[str, str | None] = {}
+    for pf in patch_set:
+        src, tgt = _strip(pf.source_file), _strip(pf.target_file)
+        if pf.is_binary_file:
+            raise InputError(f"binary change to {src or tgt} cannot be applied in memory",
+                             source=source)
+        if pf.is_removed_file:
+            result[src or ""] = None
+            continue
+        old = "" if pf.is_added_file else originals.get(src or "")
+        if old is None:
+            raise InputError(f"{src} does not exist", source=source)
+        lines = old.splitlines(keepends=True)
+        new: list[str] = []
+        pos = 0  # index into `lines` of the next line not yet copied
+        for hunk in pf:
+            start = max(hunk.source_start - 1, 0) if hunk.source_length else hunk.source_start
+            want = _hunk_lines(hunk, "source")
+            if start < pos or lines[start:start + len(want)] != want:
+                raise InputError(f"hunk at line {hunk.source_start} of {src} does not match",
+                                 source=source)
+            new += lines[pos:start] + _hunk_lines(hunk, "target")
+            pos = start + len(want)
+        new += lines[pos:]
+        if src and tgt and src != tgt:
+            result[src] = None
+        result[tgt or src or ""] = "".join(new)
+    return result

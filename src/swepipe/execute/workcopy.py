@@ -1,0 +1,104 @@
+"""A fresh working copy per run: copy the repository, check and apply a patch, write files.
+
+Copy methods (measured on a 866-file, 12 MB repository with its .git, 2 cores, ext4):
+
+| method   | how                                          | ms/copy | notes                                  |
+|----------|----------------------------------------------|---------|----------------------------------------|
+| `cp`     | `cp -a --reflink=auto` (CoW where supported) | 65      | exact copy, uncommitted changes too    |
+| `clone`  | `git clone --shared` then checkout           | 79      | objects shared read-only (alternates); |
+|          |                                              |         | committed state only; .git not copied  |
+| (rejected) `git worktree add`                   |         | 56      | writes into the source repo's .git:    |
+|          |                                              |         | not safe for a read-only, shared repo  |
+| (rejected) `cp -al` hardlinks                   |         | -       | in-place writes change the original    |
+| (rejected) `shutil.copytree`                    |         | 103     | slower than cp                         |
+
+`cp` is the default: fastest on small repositories and exact. `clone` wins when `.git` is much
+bigger than the working tree (Django's .git is ~10x its tree): it never copies the object store.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from swepipe.errors import ExecutionError
+from swepipe.patch.apply import ApplyResult, apply_diff
+from swepipe.patch.safety import unsafe_files_reason, unsafe_reason
+
+CopyMethod = Literal["cp", "clone"]
+
+
+class PatchRejected(ExecutionError):
+    """The patch or an extra file was refused before anything ran (`kind="unsafe"`), or the
+    patch did not apply (`kind="apply_failed"`). A recorded outcome for a candidate, not a bug."""
+
+    def __init__(self, kind: Literal["unsafe", "apply_failed"], reason: str,
+                 which: str = "patch") -> None:
+        super().__init__(f"{which} {kind.replace('_', ' ')}: {reason}")
+        self.kind, self.reason, self.which = kind, reason, which
+
+
+def copy_repo(src: Path, dst: Path, method: CopyMethod = "cp") -> None:
+    """Copy the repository at `src` to the (not yet existing) `dst`."""
+    if method == "clone" and (src / ".git").exists():
+        proc = subprocess.run(["git", "clone", "--quiet", "--shared", "--no-hardlinks",
+                               str(src), str(dst)], capture_output=True, text=True, check=False)
+        if proc.returncode == 0:
+            return
+        raise ExecutionError(f"git clone of {src} failed: {proc.stderr.strip()[:500]}")
+    proc = subprocess.run(["cp", "-a", "--reflink=auto", str(src), str(dst)],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise ExecutionError(f"copying {src} failed: {proc.stderr.strip()[:500]}")
+
+
+def check_inputs(repo: Path, patches: Mapping[str, str | None],
+                 files: Mapping[str, str] | None) -> None:
+    """Refuse unsafe patches and file paths, naming which; runs before any copy is made."""
+    for which, diff in patches.items():
+        if diff and (why := unsafe_reason(diff, repo)):
+            raise PatchRejected("unsafe", why, which)
+    if files and (why := unsafe_files_reason(files, repo)):
+        raise PatchRejected("unsafe", why, "files")
+
+
+def apply_patch(workdir: Path, diff: str, which: str = "patch") -> ApplyResult:
+    """Apply `diff` in the copy; raise `PatchRejected` when no attempt applies it."""
+    if why := unsafe_reason(diff, workdir):  # symlinks an earlier patch created count too
+        raise PatchRejected("unsafe", why, which)
+    result = apply_diff(workdir, diff)
+    if not result.ok:
+        raise PatchRejected("apply_failed", result.reason or "no attempt applied", which)
+    return result
+
+
+def write_files(workdir: Path, files: Mapping[str, str]) -> None:
+    """Write extra files (repo-relative path -> text), re-checking paths against the copy."""
+    if why := unsafe_files_reason(files, workdir):
+        raise PatchRejected("unsafe", why, "files")
+    for rel, text in files.items():
+        path = workdir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_symlink():  # replace an in-repo link rather than write through it
+            path.unlink()
+        path.write_text(text, encoding="utf-8")
+
+
+def _make_writable(func, path, _exc) -> None:  # type: ignore[no-untyped-def]
+    # a test may leave read-only directories behind; make them writable and retry once
+    try:
+        os.chmod(os.path.dirname(path), stat.S_IRWXU)
+        os.chmod(path, stat.S_IRWXU)
+        func(path)
+    except OSError:
+        pass
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a working copy even when the run left read-only files in it."""
+    shutil.rmtree(path, onerror=_make_writable)

@@ -1,0 +1,1 @@
+"""Localizers: components that implement `Localizer.locate(instance, ctx) -> list[CodePointer]`."""

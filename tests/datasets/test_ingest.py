@@ -1,0 +1,146 @@
+import csv
+import gzip
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from swepipe.datasets.ingest import ingest_file, load_instances
+from swepipe.errors import InputError
+
+from tests.store.helpers import GOLD
+
+
+def row(i: int, **over) -> dict:
+    base = {"instance_id": f"o__r-{i}", "repo": "o/r", "base_commit": "c0ffee",
+            "problem_statement": f"bug {i}", "hints_text": "", "patch": GOLD,
+            "test_patch": "", "FAIL_TO_PASS": json.dumps(["t.py::test_a"]),
+            "PASS_TO_PASS": "[]", "version": "1.0", "created_at": "2024-01-01"}
+    return {**base, **over}
+
+
+def write_jsonl(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def count(store, table):
+    return store.query(f"SELECT count(*) AS n FROM {table}").to_pylist()[0]["n"]
+
+
+def test_real_lite_rows_ingest_with_gold_files_and_tests(store, lite_path):
+    report = ingest_file(store, lite_path, "lite")
+    assert (report.rows, report.new) == (300, 300)
+    # every Lite gold patch touches exactly one file
+    assert store.query("SELECT count(*) AS n, count(DISTINCT instance_id) AS ids FROM gold_files"
+                       ).to_pylist() == [{"n": 300, "ids": 300}]
+    (inst,) = load_instances(store, "lite", ["astropy__astropy-12907"])
+    assert inst.fail_to_pass[0].startswith("astropy/modeling/tests/test_separable.py::")
+    assert isinstance(inst.pass_to_pass, list) and len(inst.pass_to_pass) > 5
+
+
+def test_verified_multi_file_and_new_file_patches_are_parsed(store, shared_data):
+    ingest_file(store, shared_data / "swe-bench-verified" / "partial.jsonl", "verified")
+    multi = store.query("SELECT count(*) AS n FROM (SELECT instance_id FROM gold_files "
+                        "GROUP BY 1 HAVING count(*) > 1)").to_pylist()[0]["n"]
+    assert multi == 71
+    assert store.query("SELECT count(*) AS n FROM gold_files WHERE change_type = 'added'"
+                       ).to_pylist()[0]["n"] == 1
+    # Verified rows carry their Lite test fields under from_lite; they are lifted
+    (inst,) = load_instances(store, "verified", ["astropy__astropy-12907"])
+    assert inst.fail_to_pass and inst.test_patch
+
+
+def test_reingest_same_rows_is_noop(store, tmp_path):
+    path = write_jsonl(tmp_path / "d.jsonl", [row(1), row(2)])
+    ingest_file(store, path)
+    report = ingest_file(store, path)
+    assert (report.new, report.unchanged, report.new_revisions) == (0, 2, 0)
+    assert count(store, "instances") == 2 and count(store, "gold_hunks") == 2
+
+
+def test_changed_row_becomes_a_new_revision_and_the_old_is_kept(store, tmp_path):
+    ingest_file(store, write_jsonl(tmp_path / "d.jsonl", [row(1)]), "d")
+    report = ingest_file(store, write_jsonl(tmp_path / "d.jsonl",
+                                            [row(1, problem_statement="edited")]), "d")
+    assert report.new_revisions == 1
+    revs = store.query("SELECT revision, problem_statement FROM instances ORDER BY 1").to_pylist()
+    assert revs == [{"revision": 1, "problem_statement": "bug 1"},
+                    {"revision": 2, "problem_statement": "edited"}]
+    assert load_instances(store, "d")[0].problem_statement == "edited"
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "parquet", "jsonl.gz"])
+def test_every_format_gives_the_same_instances(store, tmp_path, fmt):
+    rows = [row(1), row(2)]
+    path = tmp_path / f"d.{fmt}"
+    if fmt == "json":
+        path.write_text(json.dumps(rows))
+    elif fmt == "csv":
+        with path.open("w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    elif fmt == "parquet":
+        pq.write_table(pa.Table.from_pylist(rows), path)
+    else:
+        path.write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode()))
+    ingest_file(store, path, "d")
+    ingest_file(store, write_jsonl(tmp_path / "ref.jsonl", rows), "ref")
+    got = store.query("SELECT dataset, list(revision) AS revs FROM dataset_instances "
+                      "GROUP BY 1 ORDER BY 1").to_pylist()
+    # identical content -> the second dataset points at the same revisions, nothing new stored
+    assert got == [{"dataset": "d", "revs": [1, 1]}, {"dataset": "ref", "revs": [1, 1]}]
+    assert count(store, "instances") == 2
+
+
+@pytest.mark.parametrize("content, message", [
+    (lambda: json.dumps(row(1)) + "\n" + json.dumps(row(2))[:40] + "\n",
+     r"d.jsonl:2: invalid JSON .*truncated"),
+    (lambda: json.dumps({k: v for k, v in row(1).items() if k != "repo"}) + "\n",
+     r"d.jsonl:1: field required \(field 'repo'\)"),
+    (lambda: json.dumps(row(1, base_commit=123)) + "\n",
+     r"d.jsonl:1: .*string.*\(field 'base_commit'\)"),
+    (lambda: json.dumps(row(1, FAIL_TO_PASS="[not json")) + "\n",
+     r"d.jsonl:1: .*JSON list.*\(field 'FAIL_TO_PASS'\)"),
+    (lambda: json.dumps(row(1)) + "\n" + json.dumps(row(1)) + "\n",
+     r"d.jsonl:2: duplicate instance_id 'o__r-1' \(first at line 1\)"),
+])
+def test_bad_file_names_line_and_field_and_stores_nothing(store, tmp_path, content, message):
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps(row(9)) + "\n")
+    ingest_file(store, path, "keep")
+    path.write_text(content())
+    with pytest.raises(InputError, match=message):
+        ingest_file(store, path, "bad")
+    assert count(store, "instances") == 1
+    assert store.query("SELECT DISTINCT dataset FROM dataset_instances").to_pylist() == [
+        {"dataset": "keep"}]
+
+
+def test_non_utf8_file_names_the_line(store, tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_bytes(json.dumps(row(1)).encode() + b"\n" + b'{"instance_id": "\xff"}\n')
+    with pytest.raises(InputError, match=r"d.jsonl:2: not UTF-8"):
+        ingest_file(store, path)
+    assert count(store, "instances") == 0
+
+
+def test_unknown_format_is_refused(store, tmp_path):
+    path = tmp_path / "d.xlsx"
+    path.write_text("x")
+    with pytest.raises(InputError, match=r"d.xlsx: unknown format '.xlsx'"):
+        ingest_file(store, path)
+
+
+def test_unparseable_gold_patch_is_a_bad_row(store, tmp_path):
+    path = write_jsonl(tmp_path / "d.jsonl", [row(1, patch="diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n garbage")])
+    with pytest.raises(InputError, match=r"d.jsonl:1 \(field 'patch'\)"):
+        ingest_file(store, path)
+
+
+def test_gold_hunks_give_changed_lines_and_insertion_points(store, tmp_path):
+    ingest_file(store, write_jsonl(tmp_path / "d.jsonl", [row(1)]))
+    hunk = store.query("SELECT path, removed_lines, added_after FROM gold_hunks").to_pylist()
+    assert hunk == [{"path": "pkg/mod.py", "removed_lines": [2], "added_after": [2]}]
