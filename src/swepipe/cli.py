@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "swepipe.store.commands",
     "swepipe.datasets.commands",
     "swepipe.models.commands",
+    "swepipe.demo",
 )
 
 

@@ -34,7 +34,11 @@ class Definition:
     body_col: int | None = None
     """Character column (0-based) on `body_line` where the body starts."""
     parent: str | None = None
-    """Qualname of the enclosing class, None at module level."""
+    """Qualname of the enclosing class (Go: the receiver type), None at module level."""
+    start_col: int = 0
+    """Character column (0-based) where the definition starts on `start_line`."""
+    end_col: int | None = None
+    """Character column (exclusive) where it ends on `end_line`; None means end of line."""
 
 
 class _Emit:
@@ -49,12 +53,17 @@ class _Emit:
         qual = f"{scope}.{name}" if scope else name
         body_line = body_col = None
         if body is not None:
-            row, col = body.start_point
-            body_line = row + 1
-            body_col = len(self.lines[row][:col].decode("utf-8", "replace"))
-        self.out.append(Definition(kind, name, qual, span.start_point[0] + 1,
-                                   _end_line(span), body_line, body_col, scope))
+            body_line, body_col = body.start_point[0] + 1, self.col(body.start_point)
+        end_line = _end_line(span)
+        end_col = self.col(span.end_point) if end_line == span.end_point[0] + 1 else None
+        self.out.append(Definition(kind, name, qual, span.start_point[0] + 1, end_line,
+                                   body_line, body_col, scope, self.col(span.start_point),
+                                   end_col))
         return qual
+
+    def col(self, point: tuple[int, int]) -> int:
+        row, col = point
+        return len(self.lines[row][:col].decode("utf-8", "replace")) if col else 0
 
 
 def _end_line(node: Node) -> int:
@@ -153,13 +162,15 @@ def _js_one(span: Node, node: Node, scope: str | None, em: _Emit) -> None:
             if name is None or name.type != "identifier":
                 continue
             value = decl.child_by_field_name("value")
+            # Variables keep the whole statement (`const a = 1, b = 2;`), as in the other
+            # languages; a function value is precise to its declarator.
             one = span if len(declarators) == 1 else decl
             if value is not None and value.type in _JS_FUNC_VALUES:
                 body = value.child_by_field_name("body")
                 em.add("function", _text(name), scope, one,
                        body if body is not None and body.type == "statement_block" else None)
             else:
-                em.add("variable", _text(name), scope, one)
+                em.add("variable", _text(name), scope, span)
     elif kind in ("internal_module", "module"):
         body = node.child_by_field_name("body")
         if body is not None:
@@ -211,10 +222,10 @@ def _go(root: Node, em: _Emit) -> None:
                 em.add("class", _text(spec.child_by_field_name("name")), None,
                        child if len(specs) == 1 else spec)
         elif kind in ("var_declaration", "const_declaration"):
-            specs = _go_specs(child)
-            for spec in specs:
+            # The whole `const ( ... )` group is the statement each name belongs to.
+            for spec in _go_specs(child):
                 for name in spec.children_by_field_name("name"):
-                    em.add("variable", _text(name), None, child if len(specs) == 1 else spec)
+                    em.add("variable", _text(name), None, child)
 
 
 def _go_specs(node: Node) -> list[Node]:

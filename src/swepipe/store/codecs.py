@@ -24,7 +24,7 @@ def to_rows(stage: StageName, value: Any) -> list[dict[str, Any]]:
         return [{"pointer_idx": i, **p.model_dump()} for i, p in enumerate(value)]
     if stage == "generate":
         return [{**p.model_dump(exclude={"meta"}), "content_hash": p.content_hash,
-                 "meta": json.dumps(p.meta)} for p in value]
+                 "meta": json.dumps(p.meta) if p.meta else None} for p in value]
     if stage == "select":
         scores = [{"sample_idx": k, "score": float(v)} for k, v in sorted(value.scores.items())]
         return [{"chosen_sample_idx": value.chosen_sample_idx, "patch": value.patch,

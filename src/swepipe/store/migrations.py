@@ -44,13 +44,13 @@ def available_migrations(folder: Path | None = None) -> list[Migration]:
             raise StoreError(f"{path}: migration files are named NNNN_name.sql")
         found.append(Migration(int(match.group(1)), path.name, path.read_text()))
     versions = [m.version for m in found]
-    if versions != list(range(1, len(found) + 1)):
-        raise StoreError(f"{folder}: migration numbers must run 1..N without gaps, got {versions}")
+    if len(set(versions)) != len(versions):
+        raise StoreError(f"{folder}: two migration files share a number: {versions}")
     return found
 
 
 def code_schema_version() -> int:
-    return len(available_migrations())
+    return max((m.version for m in available_migrations()), default=0)
 
 
 def applied_migrations(conn: duckdb.DuckDBPyConnection) -> dict[int, tuple[str, str]]:
@@ -67,9 +67,10 @@ def check_migrations(conn: duckdb.DuckDBPyConnection, path: str) -> list[Migrati
     known = available_migrations()
     applied = applied_migrations(conn)
     newest = max(applied, default=0)
-    if newest > len(known):
+    code_version = max((m.version for m in known), default=0)
+    if newest > code_version:
         raise StoreError(f"{path}: the store's schema is version {newest}, newer than this "
-                         f"swepipe's version {len(known)}; upgrade swepipe to open it")
+                         f"swepipe's version {code_version}; upgrade swepipe to open it")
     for migration in known:
         if migration.version in applied and applied[migration.version][1] != migration.checksum:
             raise StoreError(f"{path}: migration {migration.name} was edited after it was "

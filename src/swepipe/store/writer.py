@@ -96,8 +96,12 @@ def write_units(conn: duckdb.DuckDBPyConnection, units: list[Unit]) -> list[int 
                 tables[name].append(rows)
             ignore |= unit.ignore_existing
     for name, parts in tables.items():
-        arrow = [p if isinstance(p, pa.Table) else pa.Table.from_pylist(list(p)) for p in parts]
-        arrow = [t for t in arrow if t.num_rows]
+        # one Arrow table per target table: dict rows are flattened first (one conversion),
+        # Arrow parts are appended as they are
+        dicts = [row for part in parts if not isinstance(part, pa.Table) for row in part]
+        arrow = [part for part in parts if isinstance(part, pa.Table) and part.num_rows]
+        if dicts:
+            arrow.append(pa.Table.from_pylist(dicts))
         if arrow:
             merged = pa.concat_tables(arrow, promote_options="permissive") if len(arrow) > 1 \
                 else arrow[0]
