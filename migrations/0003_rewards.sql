@@ -14,6 +14,94 @@ FROM (
 ) AS s
 JOIN instances AS i ON i.instance_id = s.instance_id AND i.content_hash = s.instance_hash;
 
+-- Pointers of the current localization results.
+CREATE VIEW loc_pointers AS
+SELECT r.config_hash, r.instance_id, r.revision, l.sample_idx, l.pointer_idx, l.file_path,
+       l.start_line, l.end_line, l.kind, l.symbol, l.rank, l.resolved, l.tokens
+FROM current_results AS r
+JOIN localizations AS l USING (config_hash, instance_id, attempt)
+WHERE r.stage = 'localize';
+
+-- Every localization sample of the current results: the sample indices that have pointers; a
+-- result with no pointers at all is one empty sample 0 (it scores 0, not "undefined").
+CREATE VIEW loc_samples AS
+SELECT DISTINCT config_hash, instance_id, revision, sample_idx FROM loc_pointers
+UNION ALL
+SELECT r.config_hash, r.instance_id, r.revision, 0
+FROM current_results AS r
+WHERE r.stage = 'localize' AND NOT EXISTS (
+    SELECT 1 FROM localizations AS l
+    WHERE l.config_hash = r.config_hash AND l.instance_id = r.instance_id
+      AND l.attempt = r.attempt);
+
+-- Candidates of the current generation results with the gold patch and tests of the revision they
+-- ran on. A result with no candidates is one empty candidate 0. `run_hash` is the key of the
+-- candidate's rows in `test_runs` ('' = the original code, which is what an empty diff runs).
+CREATE VIEW current_patches AS
+WITH c AS (
+    SELECT r.config_hash, r.instance_id, r.revision, p.sample_idx, p.diff, p.content_hash,
+           p.status, p.meta
+    FROM current_results AS r
+    JOIN patches AS p USING (config_hash, instance_id, attempt)
+    WHERE r.stage = 'generate'
+    UNION ALL
+    SELECT r.config_hash, r.instance_id, r.revision, 0, '', '', 'empty', NULL
+    FROM current_results AS r
+    WHERE r.stage = 'generate' AND NOT EXISTS (
+        SELECT 1 FROM patches AS p
+        WHERE p.config_hash = r.config_hash AND p.instance_id = r.instance_id
+          AND p.attempt = r.attempt)
+)
+SELECT c.*, CASE WHEN c.diff = '' THEN '' ELSE c.content_hash END AS run_hash,
+       i.patch AS gold_patch, i.fail_to_pass, i.pass_to_pass
+FROM c JOIN instances AS i USING (instance_id, revision);
+
+-- Each candidate x each of its instance's gold tests (FAIL_TO_PASS and PASS_TO_PASS) with the
+-- outcome recorded in `test_runs` (`status` NULL: no row for that test). `ran`: the candidate has
+-- at least one gold-test row, i.e. an executor ran its gold tests.
+CREATE VIEW candidate_gold_tests AS
+WITH t AS (
+    SELECT config_hash, instance_id, sample_idx, diff, run_hash, 'fail_to_pass' AS test_kind,
+           unnest(fail_to_pass) AS test_id
+    FROM current_patches
+    UNION ALL
+    SELECT config_hash, instance_id, sample_idx, diff, run_hash, 'pass_to_pass',
+           unnest(pass_to_pass)
+    FROM current_patches
+),
+ran AS (
+    SELECT DISTINCT instance_id, patch_hash AS run_hash FROM test_runs
+    WHERE test_kind IN ('fail_to_pass', 'pass_to_pass')
+)
+SELECT t.config_hash, t.instance_id, t.sample_idx, t.diff, t.test_kind, t.test_id, x.status,
+       ran.run_hash IS NOT NULL AS ran
+FROM t
+LEFT JOIN test_runs AS x
+  ON x.instance_id = t.instance_id AND x.patch_hash = t.run_hash
+ AND x.test_kind = t.test_kind AND x.test_id = t.test_id
+LEFT JOIN ran ON ran.instance_id = t.instance_id AND ran.run_hash = t.run_hash;
+
+-- Current selection results with the generation config whose candidates they chose among (the
+-- upstream config of stage `generate`; the smallest hash if a selector consumed several).
+CREATE VIEW current_selections AS
+WITH s AS (
+    SELECT r.config_hash, r.instance_id, r.revision, s.chosen_sample_idx, s.patch, s.method
+    FROM current_results AS r
+    JOIN selections AS s USING (config_hash, instance_id, attempt)
+    WHERE r.stage = 'select'
+),
+up AS (
+    SELECT c.config_hash,
+           unnest(map_values(json_transform(c.upstream, '"MAP(VARCHAR, VARCHAR)"'))) AS up_hash
+    FROM configs AS c WHERE c.stage = 'select'
+),
+gen AS (
+    SELECT up.config_hash, min(up.up_hash) AS generate_config
+    FROM up JOIN configs AS g ON g.config_hash = up.up_hash AND g.stage = 'generate'
+    GROUP BY up.config_hash
+)
+SELECT s.*, gen.generate_config FROM s JOIN gen USING (config_hash);
+
 -- The files localization is scored against: every file the gold patch changes that exists in the
 -- original tree (modified, deleted, or the source side of a rename), binary files excluded.
 -- New files are excluded: no localizer can point at a file that does not exist yet. (SWE-bench
@@ -37,11 +125,14 @@ WITH h AS (
     JOIN gold_files AS f USING (instance_id, revision, path)
     WHERE f.change_type <> 'added' AND NOT f.is_binary
 ),
+-- (DISTINCT over an unnest in the same SELECT de-duplicates before unnesting: keep them apart)
 removed AS (
-    SELECT DISTINCT instance_id, revision, path, unnest(removed_lines) AS line FROM h
+    SELECT DISTINCT * FROM (
+        SELECT instance_id, revision, path, unnest(removed_lines) AS line FROM h)
 ),
 inserted AS (
-    SELECT DISTINCT instance_id, revision, path, unnest(added_after) AS line FROM h
+    SELECT DISTINCT * FROM (
+        SELECT instance_id, revision, path, unnest(added_after) AS line FROM h)
 )
 SELECT instance_id, revision, path, line, 'removed' AS kind FROM removed
 UNION ALL

@@ -20,7 +20,9 @@ COMMAND_MODULES = (
     "swepipe.store.commands",
     "swepipe.datasets.commands",
     "swepipe.models.commands",
+    "swepipe.rewards.commands",
     "swepipe.demo",
+    "swepipe.migrate.commands",
 )
 
 

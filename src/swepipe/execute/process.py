@@ -44,11 +44,27 @@ class CappedBuffer:
         return bytes(self.head + middle + self.tail).decode("utf-8", errors="replace")
 
 
-async def _pump(stream: asyncio.StreamReader | None, buf: CappedBuffer) -> None:
-    if stream is None:
-        return
-    while chunk := await stream.read(65536):
-        buf.feed(chunk)
+class _Reader(asyncio.Protocol):
+    """Feeds a pipe into a `CappedBuffer`; `done` resolves when the pipe's last writer closes."""
+
+    def __init__(self, buf: CappedBuffer, done: asyncio.Future[None]) -> None:
+        self.buf, self.done = buf, done
+
+    def data_received(self, data: bytes) -> None:
+        self.buf.feed(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+
+
+async def _read_pipe(fd: int, buf: CappedBuffer) -> tuple[asyncio.BaseTransport,
+                                                            asyncio.Future[None]]:
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+    transport, _ = await loop.connect_read_pipe(lambda: _Reader(buf, done),
+                                                os.fdopen(fd, "rb", buffering=0))
+    return transport, done
 
 
 def _limits(memory_bytes: int | None):  # type: ignore[no-untyped-def]
@@ -70,16 +86,26 @@ async def run_limited(command: Sequence[str], *, cwd: Path, env: Mapping[str, st
     """Run `command`; on timeout SIGKILL its whole process group. Never raises for the
     command's own failures (a missing executable is exit code 127 with the error in stderr)."""
     out, err = CappedBuffer(max_output_bytes), CappedBuffer(max_output_bytes)
+    # Our own pipes rather than asyncio's: asyncio's `wait()` also waits for the pipes to close,
+    # so a background process holding them would make a finished command look hung.
+    r_out, w_out = os.pipe()
+    r_err, w_err = os.pipe()
     start = time.monotonic()
     try:
         proc = await asyncio.create_subprocess_exec(
             *command, cwd=cwd, env=dict(env), stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            start_new_session=True, preexec_fn=_limits(memory_bytes))
+            stdout=w_out, stderr=w_err, start_new_session=True,
+            preexec_fn=_limits(memory_bytes))
     except (FileNotFoundError, PermissionError) as exc:
+        for fd in (r_out, w_out, r_err, w_err):
+            os.close(fd)
         return ExecutionOutput(stdout="", stderr=str(exc), exit_code=127,
                                duration_s=time.monotonic() - start)
-    pumps = asyncio.gather(_pump(proc.stdout, out), _pump(proc.stderr, err))
+    finally:
+        if "proc" in locals():
+            os.close(w_out)
+            os.close(w_err)
+    readers = [await _read_pipe(r_out, out), await _read_pipe(r_err, err)]
     timed_out = False
     try:
         await asyncio.wait_for(proc.wait(), timeout_s)
@@ -87,18 +113,18 @@ async def run_limited(command: Sequence[str], *, cwd: Path, env: Mapping[str, st
         timed_out = True
     except asyncio.CancelledError:
         _kill_group(proc.pid)
+        for transport, _ in readers:
+            transport.close()
         raise
-    # Kill the group in every case: background processes the command left behind would hold
-    # the pipes open and outlive the sandbox.
+    # Kill the group in every case: background processes the command left behind would
+    # outlive the sandbox and hold its files.
     _kill_group(proc.pid)
     await proc.wait()
-    try:
-        # a process that left the group (setsid, without PID namespaces) may keep the pipes
-        # open: stop reading after a grace period rather than hang
-        await asyncio.wait_for(pumps, drain_s)
-    except asyncio.TimeoutError:
-        pumps.cancel()
-    duration = time.monotonic() - start
+    # A process that left the group (setsid, possible without PID namespaces) may keep the
+    # pipes open: read what is there for a grace period, then stop.
+    await asyncio.wait([done for _, done in readers], timeout=drain_s)
+    for transport, _ in readers:
+        transport.close()
     code = proc.returncode if proc.returncode is not None else -signal.SIGKILL
     return ExecutionOutput(stdout=out.text(), stderr=err.text(), exit_code=code,
-                           timed_out=timed_out, duration_s=duration)
+                           timed_out=timed_out, duration_s=time.monotonic() - start)

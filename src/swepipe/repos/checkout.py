@@ -82,7 +82,8 @@ class Checkouts:
         clone = await asyncio.to_thread(self.clone_for, repo)
         sha = await asyncio.to_thread(self.resolve_commit, clone, repo, commit)
         final = self.cache_dir / repo_dirname(repo) / sha
-        return await build_dir_once_async(final, lambda tmp: self._materialize(clone, sha, tmp))
+        return await build_dir_once_async(
+            final, lambda tmp: asyncio.to_thread(self._materialize, clone, sha, tmp))
 
     def clone_for(self, repo: str) -> Path:
         """The git directory to read `repo` from (a local clone, or one made on demand)."""

@@ -15,7 +15,7 @@ import fcntl
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 
@@ -35,6 +35,21 @@ def file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def _tmp_for(final: Path) -> Path:
+    tmp = final.parent / f".{final.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir(parents=True)
+    return tmp
+
+
+def _publish(tmp: Path, final: Path) -> None:
+    try:
+        os.rename(tmp, final)
+    except OSError:
+        if not final.exists():
+            raise
+        shutil.rmtree(tmp, ignore_errors=True)  # lost a race without a lock: use theirs
+
+
 def build_dir_once(final: Path, build: Callable[[Path], None]) -> Path:
     """Return `final`, calling `build(tmp)` to create it when it does not exist yet.
 
@@ -46,24 +61,43 @@ def build_dir_once(final: Path, build: Callable[[Path], None]) -> Path:
     with file_lock(final.parent / f".{final.name}.lock"):
         if final.exists():  # another process built it while we waited
             return final
-        tmp = final.parent / f".{final.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir(parents=True)
+        tmp = _tmp_for(final)
         try:
             build(tmp)
-            try:
-                os.rename(tmp, final)
-            except OSError:
-                if not final.exists():
-                    raise
-                shutil.rmtree(tmp, ignore_errors=True)  # lost a race without a lock: use theirs
+            _publish(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     return final
 
 
-async def build_dir_once_async(final: Path, build: Callable[[Path], None]) -> Path:
-    """`build_dir_once` in a worker thread, so waiting on the lock does not block the loop."""
+async def build_dir_once_async(final: Path,
+                               build: Callable[[Path], Awaitable[None]]) -> Path:
+    """`build_dir_once` for an async `build` (e.g. one that calls a served embedder).
+
+    The lock is taken in a worker thread so that waiting for another builder never blocks the
+    event loop; `flock` is not bound to a thread, so releasing it from the loop is fine."""
     if final.exists():
         return final
-    return await asyncio.to_thread(build_dir_once, final, build)
+    lock = contextlib.ExitStack()
+    acquire = asyncio.ensure_future(asyncio.to_thread(
+        lock.enter_context, file_lock(final.parent / f".{final.name}.lock")))
+    try:
+        await asyncio.shield(acquire)
+    except asyncio.CancelledError:
+        # The thread keeps waiting for the lock; release it as soon as it is ours.
+        acquire.add_done_callback(lambda _: lock.close())
+        raise
+    try:
+        if final.exists():
+            return final
+        tmp = _tmp_for(final)
+        try:
+            await build(tmp)
+            _publish(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    finally:
+        lock.close()
+    return final

@@ -1,0 +1,184 @@
+"""What a legacy file is: its kind, the component that wrote it, and the format generation.
+
+Content decides, names only refine: a file's kind comes from the keys of its records (the union
+over all lines, so one minimal record does not hide the shape), and the name is used only for
+what content cannot say (the sample index in `output_3_processed.jsonl`, a merged edit-location
+file, a copy such as `used_locs.jsonl`). A JSONL file whose keys match no known shape is an
+`InputError` naming the file and the first line, never a guess.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from swepipe.errors import InputError
+from swepipe.migrate.plan import BadLine
+from swepipe.types import StageName
+
+# Agentless stage folders -> the component name of their legacy config (typo kept in the key).
+STAGE_FOLDERS = {
+    "file_level": "file_level", "file_level_irrelevant": "file_level_irrelevant",
+    "retrievel_embedding": "retrieval_embedding", "retrieval_embedding": "retrieval_embedding",
+    "file_level_combined": "file_level_combined", "related_elements": "related_elements",
+    "edit_location_samples": "edit_location_samples",
+    "edit_location_individual": "edit_location_individual",
+}
+COPIES = {"used_locs.jsonl", "model_used_locs.jsonl", "embed_used_locs.jsonl"}
+"""Copies Agentless writes of a stage's input; the original is imported from its own folder."""
+
+_SAMPLE = re.compile(r"^output_(\d+)_")
+_MERGED = re.compile(r"^loc_merged_(\d+)-(\d+)_outputs|^loc_all_merged")
+
+
+@dataclass(frozen=True)
+class Detected:
+    kind: str
+    """loc | retrieval | combined | repair_raw | repair | reproduction_test |
+    reproduction_chosen | passing_tests | select_regression | preds | copy"""
+    stage: StageName | None
+    component: str | None
+    generation: str
+    sample_idx: int = 0
+    per_file_config: bool = True
+    """The file's name is part of its config (each localization output is its own artifact);
+    False for repair samples, which merge into one config per folder."""
+
+    @property
+    def format(self) -> str:
+        return f"agentless/{self.kind}/{self.generation}"
+
+
+def read_jsonl(path: Path) -> tuple[list[tuple[int, dict[str, Any], str]], list[BadLine]]:
+    """(line, record, raw) for every good line; a `BadLine` for each truncated, undecodable or
+    non-object line. Blank lines are skipped."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc}", source=str(path)) from exc
+    good, bad = [], []
+    for number, raw_bytes in enumerate(data.split(b"\n"), start=1):
+        if not raw_bytes.strip():
+            continue
+        try:
+            raw = raw_bytes.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.append(BadLine(str(path), number, "not UTF-8 text",
+                               raw_bytes[:1000].decode("utf-8", "replace")))
+            continue
+        try:
+            row = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            bad.append(BadLine(str(path), number, f"invalid JSON ({exc.msg} at column "
+                               f"{exc.colno}); is the line truncated?", raw))
+            continue
+        if not isinstance(row, dict):
+            bad.append(BadLine(str(path), number,
+                               f"a line must hold one JSON object, not {type(row).__name__}",
+                               raw))
+            continue
+        good.append((number, row, raw))
+    return good, bad
+
+
+def _kind_from_keys(keys: set[str], name: str) -> str | None:
+    if "node_info" in keys:
+        return "retrieval"
+    if keys & {"found_related_locs", "found_edit_locs", "related_loc_traj", "edit_loc_traj"}:
+        return "loc"
+    if "found_files" in keys:
+        return "combined"
+    if "all_generations" in keys or {"raw_output", "try_count"} <= keys:
+        return "repair_raw"
+    if "test_patch" in keys:
+        return "reproduction_chosen" if name.startswith("reproduction_tests") \
+            else "reproduction_test"
+    if "tests_passing_in_original_repo" in keys:
+        return "select_regression" if keys & {"traj", "raw_output"} else "passing_tests"
+    if "model_patch" in keys:
+        repair_keys = {"raw_model_patch", "original_file_content", "normalized_patch",
+                       "regression", "reproduction", "edited_files"}
+        return "repair" if keys & repair_keys or _SAMPLE.match(name) else "preds"
+    return None
+
+
+def _loc_stage(folder: str, name: str, records: list[dict[str, Any]]) -> str:
+    if _MERGED.match(name):
+        return "edit_location_individual"
+    if folder in STAGE_FOLDERS and STAGE_FOLDERS[folder] not in (
+            "retrieval_embedding", "file_level_combined"):
+        return STAGE_FOLDERS[folder]
+    # an unknown folder name: the last stage whose output is filled in wrote the file
+    if any(r.get("found_edit_locs") for r in records):
+        return "edit_location_samples"
+    if any(r.get("found_related_locs") for r in records):
+        return "related_elements"
+    if any(isinstance(r.get("additional_artifact_loc_file"), dict)
+           and "filtered_files" in r["additional_artifact_loc_file"] for r in records):
+        return "file_level_irrelevant"
+    return "file_level"
+
+
+def loc_generation(record: dict[str, Any]) -> str | None:
+    """v1.5 stores per-file values as dicts, v1.0 as lists aligned with found_files."""
+    for key in ("found_related_locs", "found_edit_locs"):
+        value = record.get(key)
+        if isinstance(value, dict) or (isinstance(value, list) and value
+                                       and isinstance(value[0], dict)):
+            return "v1.5"
+        if isinstance(value, list) and (key == "found_related_locs" or value):
+            return "v1.0"
+    return None
+
+
+def detect(path: Path, records: list[dict[str, Any]]) -> Detected:
+    """Classify a JSONL file from its decoded records; `InputError` when it is no known kind."""
+    found = classify(path, records)
+    if isinstance(found, str):
+        raise InputError(found, source=str(path), line=1)
+    return found
+
+
+def classify(path: Path, records: list[dict[str, Any]]) -> Detected | str:
+    """`Detected`, or the reason the file is no known kind (see the module docstring)."""
+    name, folder = path.name, path.parent.name
+    keys: set[str] = set()
+    for r in records:
+        keys |= r.keys()
+    if name in COPIES:
+        return Detected("copy", None, None, "-")
+    kind = _kind_from_keys(keys, name)
+    if kind is None:
+        return (f"unknown format: no known Agentless record has the keys "
+                f"{sorted(keys)[:12]} (see docs/legacy-migration.md)")
+    m = _SAMPLE.match(name)
+    sample = int(m.group(1)) if m else 0
+    if kind == "loc":
+        gens = {g for g in map(loc_generation, records) if g}
+        generation = "v1.5" if "v1.5" in gens or not gens else "v1.0"
+        merged = _MERGED.match(name)
+        sample = int(merged.group(1)) if merged and merged.group(1) else 0
+        stage = _loc_stage(folder, name, records)
+        return Detected(kind, "localize", f"agentless.{stage}", generation, sample)
+    if kind == "retrieval":
+        return Detected(kind, "localize", "agentless.retrieval_embedding", "v1.5")
+    if kind == "combined":
+        return Detected(kind, "localize", "agentless.file_level_combined", "v1.5")
+    if kind in ("repair", "repair_raw"):
+        multi = any(isinstance(r.get("original_file_content"), list) or "edited_files" in r
+                    for r in records)
+        return Detected(kind, "generate", "agentless.repair",
+                        "multi-file" if multi else "single-file", sample, per_file_config=False)
+    if kind == "reproduction_test":
+        return Detected(kind, "generate", "agentless.reproduction_test", "v1.5", sample,
+                        per_file_config=False)
+    if kind == "reproduction_chosen":
+        return Detected(kind, "select", "agentless.reproduction_test_selection", "v1.5")
+    if kind == "select_regression":
+        return Detected(kind, "select", "agentless.select_regression", "v1.5")
+    if kind == "passing_tests":
+        return Detected(kind, None, None, "v1.5")
+    return Detected("preds", "select", "agentless.rerank", "swe-bench")

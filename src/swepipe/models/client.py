@@ -1,0 +1,266 @@
+"""Async client for the OpenAI-compatible API (vLLM, SGLang, hosted services), on httpx.
+
+    client = OpenAIClient(EndpointSettings(base_url="http://gpu-node:8000/v1"))
+    result = await client.chat("Qwen/Qwen2.5-Coder-32B-Instruct", messages, SamplingParams(n=4))
+    result.completion.choices, result.attempts, result.request_json
+
+`chat` returns a `CallResult`: the `Completion` plus what the `sequences` log needs and
+`types.py` does not carry (attempts made, the exact JSON body sent; the key travels only in a
+header). A call that fails for good raises `ModelCallError` (a `ModelError`) with `reason` and
+`attempts`. Components never see this client: the runner wraps it in a logging `Model` handle.
+
+Throughput notes (measured, see benchmarks/model_client_throughput.py): httpcore's pool scans
+every pooled connection, polling its socket, on each request, so one pool of 256 connections
+spends more time in bookkeeping than in HTTP. The client therefore shards connections over
+several small `httpx.AsyncClient`s and hands each in-flight request a free slot, so no pool
+ever queues. They share one SSL context (building one costs ~20 ms).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import ssl
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+import httpx
+from aiolimiter import AsyncLimiter
+from tenacity import (AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt,
+                      stop_before_delay)
+
+from swepipe.models.parse import error_message, parse_chat, parse_embeddings
+from swepipe.models.retry import Fatal, ModelCallError, Transient, parse_retry_after, wait_retry_after
+from swepipe.models.settings import EndpointSettings
+from swepipe.models.tokens import estimate_tokens
+from swepipe.types import Completion, Message, SamplingParams
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_CONNECTIONS_PER_POOL = 4
+"""Small pools keep httpcore's per-request scan short (see the module docstring)."""
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """A successful chat call: the completion and how it was obtained."""
+
+    completion: Completion
+    attempts: int
+    """HTTP requests made, the successful one included (1 = no retry)."""
+    request_json: dict[str, Any] = field(default_factory=dict)
+    """The JSON body sent (model, messages, sampling fields); never holds the API key."""
+
+
+@runtime_checkable
+class ChatBackend(Protocol):
+    """What an inference service implements to plug in behind the `Model` handle."""
+
+    async def chat(self, model: str, messages: Sequence[Message],
+                   params: SamplingParams) -> CallResult:
+        """`params.n` choices for `messages`; raises `ModelError` when it fails for good."""
+        ...
+
+    async def tokenize(self, model: str, text: str) -> int | None:
+        """Exact token count from the server's tokenizer, or None when it has none."""
+        ...
+
+
+class OpenAIClient:
+    """`ChatBackend` for any OpenAI-compatible HTTP server, with retries and rate limits."""
+
+    def __init__(self, settings: EndpointSettings,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.settings = settings
+        s = settings
+        pools = 1 if transport is not None else math.ceil(s.max_concurrency / _CONNECTIONS_PER_POOL)
+        per_pool = math.ceil(s.max_concurrency / pools)
+        limits = httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool)
+        # The attempt deadline below bounds the whole request; httpx's own timeouts back it up.
+        timeout = httpx.Timeout(s.timeout_s)
+        verify = ssl.create_default_context() if s.base_url.startswith("https") else False
+        self._pools = [httpx.AsyncClient(limits=limits, timeout=timeout, verify=verify,
+                                         transport=transport) for _ in range(pools)]
+        self._free = [i for i in range(pools) for _ in range(per_pool)]
+        self._slots = asyncio.Semaphore(s.max_concurrency)
+        self._rpm = AsyncLimiter(s.requests_per_minute, 60) if s.requests_per_minute else None
+        self._tpm = AsyncLimiter(s.tokens_per_minute, 60) if s.tokens_per_minute else None
+        self._has_tokenize: bool | None = None
+
+    def __repr__(self) -> str:
+        return (f"OpenAIClient(base_url={self.settings.base_url!r}, "
+                f"max_concurrency={self.settings.max_concurrency})")
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(p.aclose() for p in self._pools))
+
+    async def __aenter__(self) -> "OpenAIClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- API -----------------------------------------------------------------------------------
+
+    def chat_body(self, model: str, messages: Sequence[Message],
+                  params: SamplingParams) -> dict[str, Any]:
+        """The JSON body `chat` sends (also what the `sequences` log records)."""
+        body: dict[str, Any] = {"model": model, "messages": [m.model_dump() for m in messages],
+                                "n": params.n, "temperature": params.temperature,
+                                "top_p": params.top_p}
+        if params.max_tokens is not None:
+            body["max_tokens"] = params.max_tokens
+        if params.stop:
+            body["stop"] = list(params.stop)
+        if params.seed is not None:
+            body["seed"] = params.seed
+        if self.settings.want_token_ids:
+            body.update(logprobs=True, return_tokens_as_token_ids=True)
+        body.update(self.settings.extra_body)
+        return body
+
+    async def chat(self, model: str, messages: Sequence[Message],
+                   params: SamplingParams | None = None) -> CallResult:
+        """One chat completion with `params.n` choices. `completion.latency_s` is the wall time
+        of the whole call, retries and waits included."""
+        params = params or SamplingParams()
+        body = self.chat_body(model, messages, params)
+        tokens = sum(estimate_tokens(m.content) for m in messages) + \
+            (params.max_tokens or 0) * params.n
+        start = time.perf_counter()
+        completion, attempts = await self._call(
+            f"{self.settings.base_url}/chat/completions", body, tokens,
+            lambda data: parse_chat(data, model, params.n))
+        completion.latency_s = time.perf_counter() - start
+        return CallResult(completion, attempts, body)
+
+    async def embed(self, model: str, texts: Sequence[str]) -> list[list[float]]:
+        """One vector per text, in order (batched by `embed_batch_size`, batches concurrent)."""
+        size = self.settings.embed_batch_size
+        batches = [list(texts[i:i + size]) for i in range(0, len(texts), size)]
+
+        async def one(batch: list[str]) -> list[list[float]]:
+            rows, _ = await self._call(
+                f"{self.settings.base_url}/embeddings", {"model": model, "input": batch},
+                sum(estimate_tokens(t) for t in batch), lambda d: parse_embeddings(d, len(batch)))
+            return rows
+
+        return [row for rows in await asyncio.gather(*map(one, batches)) for row in rows]
+
+    async def tokenize(self, model: str, text: str) -> int | None:
+        """Exact count from vLLM's `/tokenize`; None when the server has no such endpoint
+        (remembered, so it is asked once)."""
+        if self._has_tokenize is False:
+            return None
+        try:
+            count, _ = await self._call(f"{self.settings.server_root}/tokenize",
+                                        {"model": model, "prompt": text}, estimate_tokens(text),
+                                        lambda d: int(d["count"]))
+        except ModelCallError as exc:
+            if exc.status in (404, 405, 501):
+                self._has_tokenize = False
+                return None
+            raise
+        self._has_tokenize = True
+        return count
+
+    async def count_tokens(self, model: str, text: str) -> int:
+        """`tokenize`, or `estimate_tokens` when the server cannot count."""
+        exact = await self.tokenize(model, text)
+        return estimate_tokens(text) if exact is None else exact
+
+    # -- machinery -----------------------------------------------------------------------------
+
+    async def _call(self, url: str, body: dict[str, Any], tokens: int,
+                    parse: Callable[[Any], T]) -> tuple[T, int]:
+        """POST with retries; returns (parsed reply, attempts)."""
+        s = self.settings
+        payload = json.dumps(body).encode()
+        attempts = 0
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(s.max_retries + 1) | stop_before_delay(s.max_retry_time_s),
+            wait=wait_retry_after(s.backoff_base_s, s.backoff_max_s),
+            retry=retry_if_exception_type(Transient), reraise=True, before_sleep=_log_retry)
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    attempts = attempt.retry_state.attempt_number
+                    return await self._attempt(url, payload, tokens, parse), attempts
+        except Transient as exc:
+            raise ModelCallError(exc.reason, f"POST {url}: {exc.message}",
+                                 attempts=attempts) from None
+        except Fatal as exc:
+            raise ModelCallError(exc.reason, f"POST {url}: {exc.message}", attempts=attempts,
+                                 status=exc.status) from None
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    async def _attempt(self, url: str, payload: bytes, tokens: int,
+                       parse: Callable[[Any], T]) -> T:
+        # Rate limits are taken outside the slot so that waiting for quota holds no connection.
+        if self._rpm is not None:
+            await self._rpm.acquire()
+        if self._tpm is not None:
+            await self._tpm.acquire(min(max(tokens, 1), self._tpm.max_rate))
+        key = self.settings.api_key()
+        headers = {"content-type": "application/json"}
+        if key:
+            headers["authorization"] = f"Bearer {key}"
+        async with self._slots:
+            pool = self._free.pop()
+            try:
+                async with asyncio.timeout(self.settings.timeout_s):
+                    resp = await self._pools[pool].post(url, content=payload, headers=headers)
+            except (TimeoutError, httpx.TimeoutException) as exc:
+                raise Transient("timeout", f"no complete reply within {self.settings.timeout_s:g} s "
+                                f"({type(exc).__name__})") from None
+            except httpx.RemoteProtocolError as exc:
+                text = _redact(str(exc), key)
+                reason = "truncated" if "incomplete" in text or "complete message" in text \
+                    else "connection"
+                raise Transient(reason, f"{type(exc).__name__}: {text}") from None
+            except httpx.TransportError as exc:
+                raise Transient("connection", f"{type(exc).__name__}: {_redact(str(exc), key)}"
+                                ) from None
+            finally:
+                self._free.append(pool)
+        return _check(resp, key, parse)
+
+
+def _check(resp: httpx.Response, key: str | None, parse: Callable[[Any], T]) -> T:
+    """Classify a response: parsed value, `Transient` or `Fatal`."""
+    try:
+        data = json.loads(resp.content)
+    except ValueError:
+        data = None
+        if resp.is_success:
+            raise Transient("malformed", f"HTTP {resp.status_code} body is not JSON: "
+                            f"{_redact(resp.text[:200], key)!r}") from None
+    if resp.is_success:
+        try:
+            return parse(data)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise Transient("malformed", f"unexpected reply shape: {exc}") from None
+    message = _redact(error_message(data, resp.text), key)
+    status = resp.status_code
+    if status == 429:
+        after = parse_retry_after(resp.headers)
+        hint = f" (Retry-After {after:g} s)" if after is not None else ""
+        raise Transient("rate_limited", f"HTTP 429: {message}{hint}", after)
+    if status >= 500:
+        raise Transient("server_error", f"HTTP {status}: {message}", parse_retry_after(resp.headers))
+    raise Fatal(f"http_{status}", f"HTTP {status}: {message}", status)
+
+
+def _redact(text: str, key: str | None) -> str:
+    """Servers echo a bad key in their error text; never let it into an exception or a log."""
+    return text.replace(key, "[redacted]") if key else text
+
+
+def _log_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    log.info("model call attempt %d failed (%s: %s); retrying in %.2f s", state.attempt_number,
+             getattr(exc, "reason", "?"), getattr(exc, "message", exc), state.upcoming_sleep)

@@ -1,0 +1,165 @@
+"""A faiss index of a repository's chunks, persisted per (repo, commit, embedder, chunking).
+
+Layout: `<index_root>/<owner>__<name>/<commit>/<fingerprint[:16]>/` holding
+`vectors.faiss` (an exact inner-product `IndexFlatIP`: at repository scale, tens of thousands
+of chunks, brute force is a few milliseconds and needs no training), `chunks.npz` (line spans,
+kinds and file ids as arrays), `meta.json` (files, symbols, manifest) and, for the local
+embedder, `idf.npy` (the IDF table fitted on this corpus, needed to embed queries the same way).
+The fingerprint hashes the embedder identity, the chunking and the file filter, so changing any
+of them builds a new index beside the old one. Builds go through `locking.build_dir_once_async`:
+one builder per index, readers never see half an index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from swepipe.hashing import canonical_json
+from swepipe.protocols import Embedder
+from swepipe.repos.checkout import repo_dirname
+from swepipe.repos.chunks import Chunk, ChunkConfig, chunk_source
+from swepipe.repos.code import CodeIntel
+from swepipe.repos.embedders import HashingEmbedder
+from swepipe.repos.files import FileFilter, list_files
+from swepipe.repos.locking import build_dir_once_async
+
+FORMAT_VERSION = 1
+KINDS = ("class", "function", "lines")
+
+
+def embedder_identity(embedder: Embedder) -> str:
+    """What makes two embedders' vectors interchangeable: a config hash, or name and dim."""
+    own = getattr(embedder, "config_hash", None)
+    return own() if callable(own) else f"{embedder.name}|{embedder.dim}"
+
+
+def fingerprint(embedder: Embedder, chunking: ChunkConfig, files: FileFilter) -> str:
+    body = {"format": FORMAT_VERSION, "embedder": embedder_identity(embedder),
+            "chunking": chunking.model_dump(mode="json"), "files": files.model_dump(mode="json")}
+    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+
+
+def _commit_dirname(commit: str) -> str:
+    # A sha is used as is; anything else (a ref, a label) is hashed into a safe name.
+    if re.fullmatch(r"[0-9a-fA-F]{7,64}", commit):
+        return commit.lower()
+    return "ref-" + hashlib.sha256(commit.encode()).hexdigest()[:16]
+
+
+def chunk_text(chunk: Chunk) -> str:
+    """What is embedded: the path and symbol carry signal the body may not repeat."""
+    return f"{chunk.file_path}\n{chunk.symbol or ''}\n{chunk.text}"
+
+
+@dataclass
+class ChunkIndex:
+    """An opened index: search it with a query vector, read chunk spans by id."""
+
+    path: Path
+    vectors: faiss.Index
+    files: list[str]
+    file_ids: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    kinds: np.ndarray
+    tokens: np.ndarray
+    symbols: list[str | None]
+    embedder: Embedder
+
+    @property
+    def size(self) -> int:
+        return int(self.vectors.ntotal)
+
+    @classmethod
+    def open(cls, path: Path, embedder: Embedder) -> ChunkIndex:
+        """Open a built index; the local embedder gets the corpus IDF table back."""
+        meta = json.loads((path / "meta.json").read_text())
+        arrays = np.load(path / "chunks.npz")
+        if isinstance(embedder, HashingEmbedder) and (path / "idf.npy").exists():
+            embedder = HashingEmbedder(embedder.config, np.load(path / "idf.npy"))
+        return cls(path, faiss.read_index(str(path / "vectors.faiss")), meta["files"],
+                   arrays["file_ids"], arrays["starts"], arrays["ends"], arrays["kinds"],
+                   arrays["tokens"], meta["symbols"], embedder)
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k chunk ids and scores for one query vector (ids of -1 mean fewer hits)."""
+        k = max(1, min(k, self.size))
+        scores, ids = self.vectors.search(np.ascontiguousarray(query.reshape(1, -1),
+                                                               dtype=np.float32), k)
+        keep = ids[0] >= 0
+        return ids[0][keep], scores[0][keep]
+
+    async def query(self, text: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.size == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        vec = await self.embedder.embed([text])
+        return self.search(np.asarray(vec, dtype=np.float32)[0], k)
+
+
+def collect_chunks(repo_dir: Path, files: FileFilter, chunking: ChunkConfig,
+                   intel: CodeIntel | None = None) -> list[Chunk]:
+    """Every chunk of every listed file of a checkout, in path then line order."""
+    out: list[Chunk] = []
+    for rel in list_files(repo_dir, files):
+        source = (repo_dir / rel).read_text(encoding="utf-8", errors="replace")
+        out.extend(chunk_source(rel, source, config=chunking, intel=intel))
+    return out
+
+
+async def _embed_all(embedder: Embedder, texts: Sequence[str], batch: int) -> np.ndarray:
+    parts = [np.asarray(await embedder.embed(texts[i: i + batch]), dtype=np.float32)
+             for i in range(0, len(texts), batch)]
+    return np.concatenate(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
+
+
+def _write(dest: Path, chunks: list[Chunk], vectors: np.ndarray, embedder: Embedder,
+           manifest: dict) -> None:
+    files = sorted({c.file_path for c in chunks})
+    file_id = {f: i for i, f in enumerate(files)}
+    index = faiss.IndexFlatIP(embedder.dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(index, str(dest / "vectors.faiss"))
+    np.savez(dest / "chunks.npz",
+             file_ids=np.array([file_id[c.file_path] for c in chunks], dtype=np.int32),
+             starts=np.array([c.start_line for c in chunks], dtype=np.int32),
+             ends=np.array([c.end_line for c in chunks], dtype=np.int32),
+             kinds=np.array([KINDS.index(c.kind) for c in chunks], dtype=np.int8),
+             tokens=np.array([c.tokens for c in chunks], dtype=np.int32))
+    if isinstance(embedder, HashingEmbedder) and embedder.idf is not None:
+        np.save(dest / "idf.npy", embedder.idf)
+    meta = {**manifest, "files": files, "symbols": [c.symbol for c in chunks],
+            "embedder": embedder.name, "dim": embedder.dim, "chunks": len(chunks)}
+    (dest / "meta.json").write_text(json.dumps(meta))
+
+
+async def open_or_build(index_root: Path, repo: str, commit: str, repo_dir: Path,
+                        embedder: Embedder, *, chunking: ChunkConfig, files: FileFilter,
+                        batch_size: int = 256, intel: CodeIntel | None = None) -> ChunkIndex:
+    """The index of `repo` at `commit` (checked out at `repo_dir`), built on first use."""
+    fp = fingerprint(embedder, chunking, files)
+    final = Path(index_root) / repo_dirname(repo) / _commit_dirname(commit) / fp[:16]
+
+    async def build(tmp: Path) -> None:
+        chunks = await asyncio.to_thread(collect_chunks, repo_dir, files, chunking, intel)
+        texts = [chunk_text(c) for c in chunks]
+        used, batch = embedder, batch_size
+        if isinstance(embedder, HashingEmbedder):
+            # Local: fit IDF on this corpus; big batches (no request size limit to respect).
+            used, batch = await asyncio.to_thread(embedder.fit, texts), 8192
+        vectors = await _embed_all(used, texts, batch)
+        manifest = {"format": FORMAT_VERSION, "repo": repo, "commit": commit,
+                    "fingerprint": fp}
+        await asyncio.to_thread(_write, tmp, chunks, vectors, used, manifest)
+
+    path = await build_dir_once_async(final, build)
+    return await asyncio.to_thread(ChunkIndex.open, path, embedder)

@@ -1,0 +1,79 @@
+"""CLI: `rewards`, `report`, `import-predictions`, `inject-gold`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from swepipe.store.store import Store
+from swepipe.types import STAGES
+
+
+def cmd_rewards(args: argparse.Namespace) -> int:
+    from swepipe.rewards.compute import compute_rewards
+
+    report = compute_rewards(Store(args.store, create=False), stage=args.stage,
+                             config_hash=args.config, metrics=args.metric or None,
+                             repos_dir=args.repos)
+    print(report)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from swepipe.rewards.report import plot_distributions, print_calibration, print_summary
+
+    store = Store(args.store, create=False)
+    if args.calibration:
+        print_calibration(store)
+    print_summary(store, stage=args.stage)
+    if args.plot:
+        print(f"wrote {plot_distributions(store, args.plot, stage=args.stage)}")
+    return 0
+
+
+def cmd_import_predictions(args: argparse.Namespace) -> int:
+    from swepipe.rewards.predictions import import_predictions
+
+    print(import_predictions(Store(args.store), args.file, args.name))
+    return 0
+
+
+def cmd_inject_gold(args: argparse.Namespace) -> int:
+    from swepipe.rewards.predictions import inject_gold
+
+    config = inject_gold(Store(args.store, create=False), args.config, seed=args.seed)
+    print(f"gold-injected candidate set: config {config}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from swepipe.rewards.compute import METRIC_NAMES
+
+    p = sub.add_parser("rewards", help="compute pseudo-rewards (queries/rewards/*.sql) into "
+                                       "the rewards table; recomputation replaces")
+    p.add_argument("--stage", choices=STAGES, help="only this stage (default: all, in order)")
+    p.add_argument("--config", metavar="HASH", help="only this config hash")
+    p.add_argument("--metric", action="append", choices=METRIC_NAMES,
+                   help="only this metric (repeatable)")
+    p.add_argument("--repos", type=Path, metavar="DIR",
+                   help="local clones named <owner>__<name>: enables function_recall")
+    p.set_defaults(handler=cmd_rewards)
+
+    p = sub.add_parser("report", help="stage-quality table per config (mean ± 95%% CI)")
+    p.add_argument("--stage", choices=STAGES)
+    p.add_argument("--plot", type=Path, metavar="FILE", help="write metric distributions (PNG)")
+    p.add_argument("--calibration", action="store_true",
+                   help="AUC / Spearman of cheap rewards vs resolved; fit predicted_resolved")
+    p.set_defaults(handler=cmd_report)
+
+    p = sub.add_parser("import-predictions",
+                       help="a SWE-bench predictions file becomes a candidate set (1 per instance)")
+    p.add_argument("file", type=Path, metavar="FILE.jsonl")
+    p.add_argument("--name", required=True, help="name of the candidate set (part of its config)")
+    p.set_defaults(handler=cmd_import_predictions)
+
+    p = sub.add_parser("inject-gold", help="copy a candidate set with the gold patch inserted, "
+                                           "to measure gold_injection_accuracy")
+    p.add_argument("config", metavar="HASH", help="generation config hash")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(handler=cmd_inject_gold)

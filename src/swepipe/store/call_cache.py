@@ -1,0 +1,78 @@
+"""The call-level cache: a model call whose request hash already succeeded is answered from the
+store, so a run killed after 37 of 40 samples makes 3 calls when resumed, not 40.
+
+Lookups are batched: calls that ask within the same moment share one query (like the writer's
+group commit), so hundreds of concurrent calls do not each open the store. Hashes answered once
+are remembered for the life of the cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pyarrow as pa
+
+from swepipe.store.sql_files import load_query
+from swepipe.store.store import Store
+from swepipe.types import Choice, Completion, Usage
+
+
+class CallCache:
+    def __init__(self, store: Store, *, max_batch: int = 5000) -> None:
+        self.store = store
+        self.max_batch = max_batch
+        self._known: dict[str, Completion] = {}
+        self._pending: dict[str, list[asyncio.Future[Completion | None]]] = {}
+        self._flush: asyncio.Task[None] | None = None
+        self.queries = 0
+
+    def remember(self, request_hash: str, completion: Completion) -> None:
+        """Record a fresh successful call so later identical requests in this process hit."""
+        self._known.setdefault(request_hash, completion)
+
+    async def lookup(self, request_hash: str) -> Completion | None:
+        if request_hash in self._known:
+            return self._known[request_hash]
+        future: asyncio.Future[Completion | None] = asyncio.get_running_loop().create_future()
+        self._pending.setdefault(request_hash, []).append(future)
+        if self._flush is None or self._flush.done():
+            self._flush = asyncio.create_task(self._run_batches())
+        return await future
+
+    async def _run_batches(self) -> None:
+        await asyncio.sleep(0)  # let the other calls of this moment enqueue their hashes
+        while self._pending:
+            hashes = list(self._pending)[: self.max_batch]
+            waiting = {h: self._pending.pop(h) for h in hashes}
+            try:
+                found = await asyncio.to_thread(self._query, hashes)
+            except Exception as exc:  # noqa: BLE001 - every waiter learns why
+                for futures in waiting.values():
+                    for f in futures:
+                        if not f.done():
+                            f.set_exception(exc)
+                continue
+            for h, futures in waiting.items():
+                hit = found.get(h)
+                if hit is not None:
+                    self._known[h] = hit
+                for f in futures:
+                    if not f.done():
+                        f.set_result(hit)
+
+    def _query(self, hashes: list[str]) -> dict[str, Completion]:
+        self.queries += 1
+        with self.store.connect() as conn:
+            conn.register("_hashes", pa.table({"request_hash": hashes}))
+            try:
+                rows = conn.execute(load_query("store/call_cache_lookup")).fetchall()
+            finally:
+                conn.unregister("_hashes")
+        out = {}
+        for request_hash, sequence_id, model, prompt, completion, cached, choices in rows:
+            out[request_hash] = Completion(
+                model=model, choices=[Choice.model_validate(c) for c in choices],
+                usage=Usage(prompt_tokens=prompt or 0, completion_tokens=completion or 0,
+                            cached_tokens=cached or 0),
+                from_cache=True, sequence_id=sequence_id)
+        return out
