@@ -114,6 +114,7 @@ def test_swe_rl_file_changes_follow_swe_rl() -> None:
     binary = ("diff --git a/img.png b/img.png\nindex 1..2 100644\n"
               "Binary files a/img.png and b/img.png differ\n")
     changes = file_level_changes(renamed + binary)
-    assert changes == {"old.py": "rename from old.py to new.py\n@@ -1 +1 @@\n-a\n+b"}
+    # unidiff re-renders hunk headers with explicit lengths, as in SWE-RL
+    assert changes == {"old.py": "rename from old.py to new.py\n@@ -1,1 +1,1 @@\n-a\n+b"}
     assert file_level_changes("not a diff\n") == {}
     assert change_ratio("", "x") == 0.0 and change_ratio("ab", "ab") == 1.0

@@ -58,6 +58,7 @@ class ScriptedApp:
         self._lock = threading.Lock()
         self._prefixes: OrderedDict[str, None] = OrderedDict()
         self._serial = 0
+        self._inflight = 0
 
     def count(self, key: str) -> None:
         with self._lock:
@@ -70,7 +71,15 @@ class ScriptedApp:
             return dict(self._counts)
 
     async def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
-        reply = await self._route(method, path.split("?", 1)[0], headers, body)
+        """Answer one request. `stats()["max_inflight"]` records the most requests seen at once."""
+        with self._lock:
+            self._inflight += 1
+            self._counts["max_inflight"] = max(self._counts["max_inflight"], self._inflight)
+        try:
+            reply = await self._route(method, path.split("?", 1)[0], headers, body)
+        finally:
+            with self._lock:
+                self._inflight -= 1
         self.count(f"status.{reply.status}" if reply.action == "send" else f"action.{reply.action}")
         return reply
 
@@ -85,7 +94,8 @@ class ScriptedApp:
             names = self.script.models or ["scripted"]
             return _json(200, {"object": "list", "data": [
                 {"id": m, "object": "model", "owned_by": "swepipe"} for m in names]})
-        if (method, path) not in routes:
+        if (method, path) not in routes or \
+                (path == "/tokenize" and not self.script.tokenize_endpoint):
             self.count("not_found")
             return _error(404, f"no route {method} {path}", "NotFoundError")
         kind, handler = routes[(method, path)]

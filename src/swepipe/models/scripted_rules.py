@@ -13,6 +13,7 @@ rules:                                    # first match wins, after the queue is
     error: {status: 400, message: "prompt rejected"}
 models: null                              # list of served names; null accepts any model
 api_key: null                             # when set, requests must send `Bearer <api_key>`
+tokenize_endpoint: true                   # false: /tokenize is a 404, as on hosted APIs
 max_model_len: null                       # prompt + max_tokens above it is a 400 (as vLLM)
 embedding_dim: 256
 latency: {mean_ms: 100, distribution: fixed, spread_ms: 0, seed: 0}
@@ -128,6 +129,8 @@ class Script(BaseModel):
     """When set, requests without `Authorization: Bearer <api_key>` get a 401."""
     max_model_len: int | None = None
     """Context length; prompt + max_tokens beyond it is answered with a 400 as vLLM does."""
+    tokenize_endpoint: bool = True
+    """Serve vLLM's `/tokenize`; False answers it with 404, as hosted APIs do."""
     embedding_dim: int = Field(256, ge=8)
     """Dimension of the deterministic embeddings."""
     latency: Latency = Field(default_factory=Latency)

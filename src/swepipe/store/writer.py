@@ -52,6 +52,7 @@ class RowsCommit:
 
 
 Unit = StageCommit | RowsCommit
+_UNIQUE_KEY = {"contents": "content_hash", "configs": "config_hash"}
 
 
 def write_units(conn: duckdb.DuckDBPyConnection, units: list[Unit]) -> list[int | None]:
@@ -99,6 +100,8 @@ def write_units(conn: duckdb.DuckDBPyConnection, units: list[Unit]) -> list[int 
         # one Arrow table per target table: dict rows are flattened first (one conversion),
         # Arrow parts are appended as they are
         dicts = [row for part in parts if not isinstance(part, pa.Table) for row in part]
+        if name in _UNIQUE_KEY and dicts:  # one INSERT may not carry the same key twice
+            dicts = list({row[_UNIQUE_KEY[name]]: row for row in dicts}.values())
         arrow = [part for part in parts if isinstance(part, pa.Table) and part.num_rows]
         if dicts:
             arrow.append(pa.Table.from_pylist(dicts))
