@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import subprocess
 import tempfile
 import time
@@ -78,7 +79,8 @@ async def main() -> None:
         repo = Path(tmp) / "repo"
         instance = build_repo(repo)
         sandbox = LocalSandbox(SandboxConfig(scratch_dir=args.scratch_dir))
-        print(f"isolation: {sandbox.level}, scratch: {sandbox.scratch_root}")
+        print(f"isolation: {sandbox.level}, scratch: {sandbox.scratch_root}, "
+              f"cpus: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
         start_s = await time_sandbox_start(sandbox, repo, n=20)
         print(f"sandbox start (copy + isolate + run `true` + remove): {start_s * 1000:.1f} ms")
         diffs = candidates(args.n)
@@ -88,7 +90,8 @@ async def main() -> None:
             rates[workers] = len(diffs) / elapsed
             print(f"{workers} worker(s): {len(diffs)} candidates in {elapsed:.1f} s = "
                   f"{rates[workers]:.2f} candidates/s ({resolved} resolved)")
-        print(f"2 workers vs 1: {rates[2] / rates[1]:.2f}x")
+        print(f"2 workers vs 1: {rates[2] / rates[1]:.2f}x "
+              f"(load average now {os.getloadavg()[0]:.2f}: other work on the machine skews this)")
 
 
 if __name__ == "__main__":

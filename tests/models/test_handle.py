@@ -141,3 +141,37 @@ def test_components_reach_models_only_through_a_logging_handle():
     from swepipe.models.handle import ModelHandle
     assert isinstance(ModelHandle(SimpleNamespace(model="m"), Binding()), Model)
     assert set(vars(ModelHandle)) & {"settings", "client", "base_url"} == set()
+
+
+async def test_training_export_carries_messages_ids_and_rewards(store, server, tmp_path):
+    import pyarrow.parquet as pq
+
+    from swepipe.store.store import insert_rows
+    from swepipe.store.training_export import SequenceFilter, export_sequences
+
+    msgs = [Message(role="user", content="sample a fix")]
+    await run_calls(store, server, lambda h: h.chat(msgs, SamplingParams(n=2), sample_idx=0))
+    with store.transaction() as conn:
+        insert_rows(conn, "rewards", [{"instance_id": "i1", "stage": "localize",
+                                       "config_hash": "c" * 64, "sample_idx": 0,
+                                       "metric": "file_recall", "value": 0.5}])
+    rows, paths = export_sequences(store, tmp_path / "out", SequenceFilter(stage="localize"),
+                                   jsonl=True)
+    table = pq.read_table(paths[0]).to_pylist()
+    assert rows == 2 and [r["choice_idx"] for r in table] == [0, 1]
+    assert table[0]["messages"] == [{"role": "user", "content": "sample a fix"},
+                                    {"role": "assistant", "content": "a"}]
+    assert table[1]["messages"][-1]["content"] == "b"
+    assert table[0]["rewards"] == [{"metric": "file_recall", "value": 0.5, "level": "sample"}]
+    assert export_sequences(store, tmp_path / "o2", SequenceFilter(stage="generate"))[0] == 0
+
+
+async def test_cost_prices_tokens_per_config(store, server, tmp_path):
+    from swepipe.store.cost import cost_table, load_prices
+
+    await run_calls(store, server, lambda h: h.chat([Message(role="user", content="hello")]))
+    prices = tmp_path / "prices.toml"
+    prices.write_text('[models."scripted-coder"]\ninput_per_mtok = 1e6\noutput_per_mtok = 2e6\n')
+    (row,) = cost_table(store, load_prices(prices)).to_pylist()
+    assert row["calls"] == 1
+    assert row["cost_usd"] == row["prompt_tokens"] * 1 + row["completion_tokens"] * 2

@@ -103,12 +103,13 @@ def checksum_of(path: Path) -> str:
 
 
 def _read_state(store: Store, dry_run: bool, sql: str, params: Any = None) -> list[tuple]:
-    """Query the store; in a dry run read-only and without creating or migrating it."""
+    """Query the store; in a dry run read-only and without creating or migrating it. A store
+    that does not exist yet holds nothing (and is not created just to be asked)."""
+    if not store.path.exists():
+        return []
     if not dry_run:
         with store.connect() as conn:
             return conn.execute(sql, params).fetchall()
-    if not store.path.exists():
-        return []
     conn = duckdb.connect(str(store.path), read_only=True)
     try:
         return conn.execute(sql, params).fetchall()

@@ -14,7 +14,9 @@ from rich.console import Console
 from rich.table import Table
 
 from swepipe.errors import InputError
+from swepipe.store.cost import cost_table, load_prices
 from swepipe.store.exchange import export_store, import_store
+from swepipe.store.training_export import SequenceFilter, export_sequences
 from swepipe.store.migrations import code_schema_version
 from swepipe.store.sql_files import load_query
 from swepipe.store.store import Store, list_tables
@@ -98,6 +100,19 @@ def cmd_store_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_sequences(args: argparse.Namespace) -> int:
+    flt = SequenceFilter(args.experiment, args.stage, args.config, args.include_cached)
+    rows, paths = export_sequences(store_from(args, create=False), args.dir, flt, jsonl=args.jsonl)
+    print(f"wrote {rows} sequences to {', '.join(map(str, paths))}")
+    return 0
+
+
+def cmd_cost(args: argparse.Namespace) -> int:
+    table = cost_table(store_from(args, create=False), load_prices(args.prices))
+    print_table(table, title="tokens and cost (USD) per dataset, stage and config")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="done / failed / pending per dataset, stage and config")
     p.set_defaults(handler=cmd_status)
@@ -115,6 +130,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import", help="load a folder written by `swepipe export` (lossless)")
     p.add_argument("dir")
     p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser("export-sequences", help="model calls as training data (Parquet/JSONL)")
+    p.add_argument("dir")
+    p.add_argument("--experiment")
+    p.add_argument("--stage", choices=["localize", "generate", "select"])
+    p.add_argument("--config", help="config hash or prefix")
+    p.add_argument("--include-cached", action="store_true", help="also export cache hits")
+    p.add_argument("--jsonl", action="store_true", help="also write sequences.jsonl")
+    p.set_defaults(handler=cmd_export_sequences)
+
+    p = sub.add_parser("cost", help="tokens and money per dataset, stage and config")
+    p.add_argument("--prices", help="price file (TOML, YAML or JSON; see docs/models.md)")
+    p.set_defaults(handler=cmd_cost)
 
     p = sub.add_parser("store", help="store maintenance")
     store_sub = p.add_subparsers(dest="store_command", metavar="SUBCOMMAND", required=True)

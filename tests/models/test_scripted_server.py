@@ -1,0 +1,95 @@
+"""The scripted server itself: script files, seeded faults and latency, CLI wiring, stats."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import httpx
+import pytest
+
+from swepipe.errors import InputError
+from swepipe.models import Script, ScriptedServer
+from swepipe.models.commands import register, serve_scripted_command
+from swepipe.models.scripted_rules import Faults, Latency, Replier, load_script
+
+
+def test_yaml_script_file_is_loaded(tmp_path):
+    path = tmp_path / "script.yaml"
+    path.write_text('default: "hello"\nrules:\n  - pattern: "fix (\\\\w+)"\n'
+                    '    reply: "fixed \\\\1"\nfaults: {rate: 0.5, kinds: [drop]}\n')
+    script = load_script(path)
+    assert script.default == "hello" and script.rules[0].reply == "fixed \\1"
+    assert script.faults.table() == [("drop", 0.5)]
+
+
+def test_json_script_file_is_loaded(tmp_path):
+    path = tmp_path / "script.json"
+    path.write_text(json.dumps({"queue": ["one", ["a", "b"]], "latency": {"mean_ms": 5}}))
+    assert load_script(path).queue == ["one", ["a", "b"]]
+
+
+def test_invalid_script_names_the_file(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("rules:\n  - pattern: x\n")  # neither reply nor error
+    with pytest.raises(InputError, match="bad.yaml"):
+        load_script(path)
+
+
+def test_seeded_faults_repeat_exactly():
+    script = Script(faults=Faults(rate=0.5, seed=3))
+    draws = [[Replier(script).draw_fault() for _ in range(1)] for _ in range(2)]
+    first, second = Replier(script), Replier(script)
+    assert [first.draw_fault() for _ in range(200)] == [second.draw_fault() for _ in range(200)]
+    assert draws[0] == draws[1]
+
+
+def test_fault_rate_is_close_to_the_setting():
+    replier = Replier(Script(faults=Faults(rate=0.2, seed=1)))
+    faults = [replier.draw_fault() for _ in range(10_000)]
+    assert 0.18 < sum(f is not None for f in faults) / 10_000 < 0.22
+    assert len({f for f in faults if f}) == 6
+
+
+def test_latency_distributions_are_seeded_and_have_the_mean():
+    for dist in ("fixed", "uniform", "exponential", "lognormal"):
+        script = Script(latency=Latency(mean_ms=50, distribution=dist, spread_ms=10, seed=7))
+        a, b = Replier(script), Replier(script)
+        xs = [a.draw_latency_s() for _ in range(4000)]
+        assert xs == [b.draw_latency_s() for _ in range(4000)]
+        assert 0.04 < sum(xs) / len(xs) < 0.06, dist
+
+
+def test_models_endpoint_and_stats_count_requests():
+    with ScriptedServer(Script(models=["a", "b"])) as srv:
+        ids = [m["id"] for m in httpx.get(f"{srv.base_url}/models").json()["data"]]
+        httpx.post(f"{srv.base_url}/chat/completions", content=b"{not json")
+        stats = httpx.get(srv.base_url.removesuffix("/v1") + "/_stats").json()
+    assert ids == ["a", "b"]
+    assert (stats["models"], stats["chat"], stats["status.400"]) == (1, 1, 1)
+
+
+def test_serve_scripted_command_is_registered_with_its_options():
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["serve-scripted", "--host", "127.0.0.1", "--port", "0",
+                              "--latency-ms", "100", "--fault-rate", "0.2",
+                              "--script", "s.yaml"])
+    assert args.func is serve_scripted_command
+    assert (args.port, args.latency_ms, args.fault_rate, args.script) == (0, 100.0, 0.2, "s.yaml")
+
+
+def test_fault_rate_outside_zero_to_one_is_an_input_error():
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    with pytest.raises(InputError, match="fault-rate"):
+        serve_scripted_command(parser.parse_args(["serve-scripted", "--fault-rate", "2"]))
+
+
+def test_server_stops_cleanly_with_a_slow_reply_pending():
+    with ScriptedServer(Script(faults=Faults(slow_s=60))) as srv:
+        srv.inject("slow")
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.post(f"{srv.base_url}/chat/completions", timeout=0.2,
+                       json={"model": "m", "messages": [{"role": "user", "content": "x"}]})
+    assert srv.stats()["fault.slow"] == 1
