@@ -34,17 +34,23 @@ async def test_missing_key_is_a_401_without_retries(settings_for, monkeypatch):
 
 async def test_api_key_never_appears_in_repr_str_logs_or_errors(settings_for, monkeypatch,
                                                                 caplog):
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG)  # httpx and httpcore trace requests at DEBUG
     monkeypatch.setenv("SWEPIPE_TEST_KEY", KEY)
-    # The server wants another key and, like hosted APIs, echoes the one it got in the error.
-    with ScriptedServer(Script(api_key="sk-the-right-one")) as srv:
-        srv.inject("server_error")  # one retry, so the retry log line is produced too
+    messages = [Message(role="user", content="hi")]
+    with ScriptedServer(Script(api_key=KEY)) as srv:
+        srv.inject("server_error")  # one retry, so the retry log line is written too
         settings = settings_for(base_url=srv.base_url, api_key_env="SWEPIPE_TEST_KEY")
         async with OpenAIClient(settings) as client:
-            with pytest.raises(ModelCallError) as info:
-                await client.chat("m", [Message(role="user", content="hi")])
+            assert (await client.chat("m", messages)).attempts == 2
             texts = [repr(settings), str(settings), settings.model_dump_json(), repr(client),
-                     str(client), repr(info.value), str(info.value), caplog.text]
+                     str(client)]
+    # A server that wants another key echoes the one it got, as hosted APIs do.
+    with ScriptedServer(Script(api_key="sk-the-right-one")) as srv:
+        async with OpenAIClient(settings_for(base_url=srv.base_url,
+                                             api_key_env="SWEPIPE_TEST_KEY")) as client:
+            with pytest.raises(ModelCallError) as info:
+                await client.chat("m", messages)
+    texts += [repr(info.value), str(info.value), caplog.text]
     assert "Incorrect API key provided: [redacted]" in str(info.value)
     assert "retrying" in caplog.text
     for text in texts:

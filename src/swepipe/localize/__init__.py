@@ -1,1 +1,9 @@
-"""Localizers: components that implement `Localizer.locate(instance, ctx) -> list[CodePointer]`."""
+"""Localizers: components that implement `Localizer.locate(instance, ctx) -> list[CodePointer]`.
+
+`COMPONENTS` maps the short names a config uses to "module:Class".
+"""
+
+COMPONENTS: dict[str, str] = {
+    "oracle": "swepipe.localize.oracle:OracleLocalizer",
+    "retrieval": "swepipe.localize.retrieval:RetrievalLocalizer",
+}
