@@ -42,8 +42,8 @@ def start_server(script: Script) -> tuple[mp.Process, str]:
 
 
 async def run_calls(settings: EndpointSettings, calls: int, hang_after_s: float
-                    ) -> tuple[float, dict[int, list[str]], int, bool]:
-    """Returns (wall seconds, outcomes per call, attempts made, hung?)."""
+                    ) -> tuple[float, float, dict[int, list[str]], int, bool]:
+    """Returns (wall seconds, client CPU seconds, outcomes per call, attempts made, hung?)."""
     outcomes: dict[int, list[str]] = {i: [] for i in range(calls)}
     attempts = 0
 
@@ -61,13 +61,13 @@ async def run_calls(settings: EndpointSettings, calls: int, hang_after_s: float
                            f"wrong-reply:{result.completion.text}")
 
     async with OpenAIClient(settings) as client:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         tasks = [asyncio.create_task(one(i)) for i in range(calls)]
         done, pending = await asyncio.wait(tasks, timeout=hang_after_s)
         for task in pending:
             task.cancel()
-        wall = time.perf_counter() - start
-    return wall, outcomes, attempts, bool(pending)
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return wall, cpu, outcomes, attempts, bool(pending)
 
 
 def server_stats(base_url: str) -> dict[str, int]:
@@ -83,11 +83,12 @@ def bench(args: argparse.Namespace, fault_rate: float) -> bool:
     try:
         settings = EndpointSettings(
             base_url=base_url, api_key_env=None, max_concurrency=args.concurrency,
-            timeout_s=args.timeout_s, max_retries=args.max_retries if fault_rate else 0,
+            # Without faults nothing should time out: a long timeout keeps a busy machine honest.
+            timeout_s=args.timeout_s if fault_rate else 60.0, max_retries=args.max_retries if fault_rate else 0,
             max_retry_time_s=60, backoff_base_s=0.05, backoff_max_s=2)
         ideal = args.calls * args.latency_ms / 1000 / args.concurrency
         hang_after = 20 * ideal + 120
-        wall, outcomes, attempts, hung = asyncio.run(run_calls(settings, args.calls, hang_after))
+        wall, cpu, outcomes, attempts, hung = asyncio.run(run_calls(settings, args.calls, hang_after))
         stats = server_stats(base_url)
     finally:
         proc.terminate()
@@ -101,6 +102,10 @@ def bench(args: argparse.Namespace, fault_rate: float) -> bool:
           f"latency {args.latency_ms:g} ms")
     print(f"wall {wall:.2f} s   ideal {ideal:.2f} s   ratio {wall / ideal:.3f}"
           f"   ({args.calls / wall:.0f} calls/s)")
+    # On one core the client must spend < concurrency / latency seconds of CPU per call to keep up.
+    budget_ms = args.concurrency and 1000 * ideal / args.calls
+    print(f"client CPU {1000 * cpu / args.calls:.3f} ms/call   "
+          f"(budget for the ideal on one core {budget_ms:.3f} ms/call)")
     print(f"done {ends['done']}   " + "   ".join(
         f"{o} {n}" for o, n in sorted(ends.items()) if o.startswith("failed")) +
         f"   lost {lost}   duplicated {duplicated}   hung {hung}")
@@ -117,8 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--latency-ms", type=float, default=100.0)
     p.add_argument("--fault-rate", type=float, default=0.2, help="for the second run (0 skips it)")
     p.add_argument("--max-retries", type=int, default=3, help="client retries in the fault run")
-    p.add_argument("--timeout-s", type=float, default=1.0,
-                   help="client attempt timeout; injected slow replies take twice this")
+    p.add_argument("--timeout-s", type=float, default=2.0,
+                   help="client attempt timeout in the fault run; injected slow replies take "
+                        "twice this")
     p.add_argument("--retry-after-s", type=float, default=0.2, help="Retry-After on injected 429s")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--skip-clean", action="store_true")

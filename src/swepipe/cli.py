@@ -21,8 +21,10 @@ COMMAND_MODULES = (
     "swepipe.datasets.commands",
     "swepipe.models.commands",
     "swepipe.rewards.commands",
+    "swepipe.experiments.commands",
     "swepipe.demo",
     "swepipe.migrate.commands",
+    "swepipe.select.commands",
 )
 
 

@@ -40,11 +40,11 @@ def available(stage: StageName) -> dict[str, str]:
 
 
 def component_class(stage: StageName, name: str) -> type:
+    if ":" in name:
+        return _import(name)
     known = available(stage)
     if name in known:
         return _import(known[name])
-    if ":" in name:
-        return _import(name)
     raise InputError(f"unknown {stage} component {name!r}; known: {', '.join(sorted(known))} "
                      "(or give module.path:Class)", field=f"{stage}.component")
 

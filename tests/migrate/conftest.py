@@ -72,7 +72,7 @@ def v10_run(tmp_path: Path) -> Path:
          "found_edit_locs": [[["line: 5"], [""]], [["line: 7\nfunction: A.run"], [""]]],
          "edit_loc_traj": traj("edit?", ["line: 5", "line: 7"])} for i in ids])
     write_jsonl(root / "edit_location_samples" / "loc_merged_0-1_outputs.jsonl", [
-        {**base, "instance_id": i, "found_files": files, "found_related_locs": [], 
+        {**base, "instance_id": i, "found_files": files, "found_related_locs": [],
          "related_loc_traj": {}, "found_edit_locs": [["line: 5\nline: 7"], [""]]} for i in ids])
     repair = root / "repair_sample_1"
     write_json(repair / "args.json", {

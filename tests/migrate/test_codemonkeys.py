@@ -11,7 +11,7 @@ from swepipe.migrate.importer import ImportOptions
 from swepipe.migrate.plan import text_id
 from swepipe.store import Store
 
-from tests.migrate.conftest import DIFF_A, DIFF_B
+from tests.migrate.conftest import DIFF_A, DIFF_B, write_jsonl
 
 
 def _pointers(store: Store, component: str) -> list[tuple]:
@@ -91,3 +91,15 @@ def test_codemonkeys_configs_chain_and_reimport_is_noop(store: Store,
     assert again.plans == [] and len(again.unchanged) == 10
     dry = migrate_codemonkeys(store, codemonkeys_store, ImportOptions(dry_run=True))
     assert dry.plans == []
+
+
+def test_codemonkeys_final_export_becomes_selections(store: Store,
+                                                     codemonkeys_store: Path) -> None:
+    write_jsonl(codemonkeys_store / "final.jsonl", [
+        {"instance_id": "org__pkg-1", "model_name_or_path": "codemonkeys",
+         "model_patch": DIFF_A}])
+    report = migrate_codemonkeys(store, codemonkeys_store)
+    assert "codemonkeys/final" in {p.format for p in report.plans}
+    (row,) = store.query("SELECT s.patch FROM selections s JOIN configs c USING (config_hash) "
+                         "WHERE c.component = 'codemonkeys.final'").to_pylist()
+    assert row["patch"] == DIFF_A

@@ -77,7 +77,6 @@ def test_notebook_executes(tmp_path, lite_path, monkeypatch) -> None:
 
     build_demo_store(tmp_path / "nb.duckdb", n_instances=6, data_file=lite_path)
     monkeypatch.setenv("SWEPIPE_NOTEBOOK_STORE", str(tmp_path / "nb.duckdb"))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(ROOT / "notebooks" / "stage_quality.ipynb", as_version=4)
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), \
         "commit the notebook with outputs stripped"

@@ -97,14 +97,14 @@ async def run_limited(command: Sequence[str], *, cwd: Path, env: Mapping[str, st
             stdout=w_out, stderr=w_err, start_new_session=True,
             preexec_fn=_limits(memory_bytes))
     except (FileNotFoundError, PermissionError) as exc:
-        for fd in (r_out, w_out, r_err, w_err):
-            os.close(fd)
+        os.close(r_out)
+        os.close(r_err)
         return ExecutionOutput(stdout="", stderr=str(exc), exit_code=127,
                                duration_s=time.monotonic() - start)
     finally:
-        if "proc" in locals():
-            os.close(w_out)
-            os.close(w_err)
+        # the child holds its own copies; ours must go so the readers see EOF when it exits
+        os.close(w_out)
+        os.close(w_err)
     readers = [await _read_pipe(r_out, out), await _read_pipe(r_err, err)]
     timed_out = False
     try:

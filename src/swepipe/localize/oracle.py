@@ -23,6 +23,7 @@ class OracleLocalizerConfig(ComponentConfig):
 
 class OracleLocalizer:
     Config = OracleLocalizerConfig
+    uses_model = False
 
     def __init__(self, config: OracleLocalizerConfig) -> None:
         self.config = config

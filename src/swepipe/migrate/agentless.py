@@ -21,7 +21,7 @@ from swepipe.migrate.plan import FilePlan, ReadContext
 def build_plan(path: Path, checksum: str, ctx: ReadContext) -> FilePlan:
     """Read, detect and validate one Agentless file (never raises for bad lines)."""
     good, bad = read_jsonl(path)
-    plan = FilePlan(source=str(path), checksum=checksum, format="unknown", group=str(path))
+    plan = FilePlan(source=str(path), checksum=checksum, format="unknown")
     plan.bad += bad
     if not good:
         if not bad:
@@ -36,9 +36,6 @@ def build_plan(path: Path, checksum: str, ctx: ReadContext) -> FilePlan:
     if found.kind == "copy":
         plan.notes.append("a copy of an upstream stage's output; imported from its own folder")
         return plan
-    if not found.per_file_config:
-        # repair samples of one folder merge into one result per instance: one transaction
-        plan.group = f"{path.parent}::{found.component}"
     if found.kind in ("loc", "retrieval", "combined"):
         read_loc(plan, path, found, good, ctx)
     else:

@@ -1,8 +1,8 @@
 """CodeMonkeys trajectory store -> the same tables a live run writes.
 
 `<store>/<instance_id>/NN_.../` (docs/legacy-formats.md). One source per instance section (the
-relevance folder, `02_ranking.json`, each state-machine folder, ...), and all sections of an
-instance commit in one transaction. Configs: component `codemonkeys.<section>`, code_version
+relevance folder, `02_ranking.json`, each state-machine folder, ...), each imported whole in
+the import's one transaction. Configs: component `codemonkeys.<section>`, code_version
 `legacy`, params `{"run": <run name>}` (the store folder's name unless `--run-name`), chained
 relevance -> ranking -> context -> testing/editing -> selection.
 
@@ -15,6 +15,7 @@ relevance -> ranking -> context -> testing/editing -> selection.
 | 05 execution | the patch x test matrix -> test_runs (generated; '' patch = empty diff) |
 | 06 / 09 | harness verdicts -> test_runs (kind `swebench`, test_id `resolved`) |
 | 07 / 08 / 10 | selections (chosen candidate), sequences; 08/10 test matrices -> test_runs |
+| `<store>/*.jsonl` | the final export (SWE-bench predictions) -> `codemonkeys.final` selections |
 
 Generated tests are identified by the hash of their text (`test_id`), and the text is kept in
 `contents`, so one test's results line up across sections.
@@ -30,9 +31,11 @@ from pydantic import BaseModel, ValidationError
 
 from swepipe.errors import InputError
 from swepipe.migrate import codemonkeys_records as cm
-from swepipe.migrate.agentless_repair import diff_files, patch_hash
+from swepipe.migrate.agentless_repair import diff_files, patch_hash, read_preds
+from swepipe.migrate.detect import Detected, read_jsonl
 from swepipe.migrate.importer import Source
-from swepipe.migrate.plan import FilePlan, ReadContext, StageResult, add_call, short_hash, text_id
+from swepipe.migrate.plan import (RAW_LIMIT, BadLine, FilePlan, ReadContext, StageResult,
+                                  add_call, short_hash, text_id)
 from swepipe.store.configs import config_row
 from swepipe.types import CodePointer, Patch, Selection, StageName
 
@@ -90,9 +93,7 @@ def _load(plan: FilePlan, path: Path, model: type[BaseModel]) -> Any:
     return None
 
 
-def _bad(path: Path, line: int | None, reason: str, raw: str | None) -> Any:
-    from swepipe.migrate.plan import RAW_LIMIT, BadLine
-
+def _bad(path: Path, line: int | None, reason: str, raw: str | None) -> BadLine:
     return BadLine(str(path), line, reason, raw[:RAW_LIMIT] if raw else None)
 
 
@@ -279,14 +280,26 @@ def codemonkeys_sources(path: Path, run_name: str | None = None) -> list[Source]
             if target.exists():
                 sources.append(Source(target, lambda c, ctx, t=target, i=inst: _build(
                     t, c, run, i)))
+    for export in sorted(root.glob("*.jsonl")):  # the final predictions export
+        sources.append(Source(export, lambda c, ctx, e=export: _final(e, c, ctx)))
     if not sources:
         raise InputError(f"no CodeMonkeys instance folders (with {SECTIONS[0]}/, "
                          f"{SECTIONS[1]}, ...) here", source=str(path))
     return sources
 
 
+def _final(path: Path, checksum: str, ctx: ReadContext) -> FilePlan:
+    """`{"instance_id", "model_name_or_path", "model_patch"}` lines -> `codemonkeys.final`."""
+    good, bad = read_jsonl(path)
+    plan = FilePlan(source=str(path), checksum=checksum, format="codemonkeys/final")
+    plan.bad += bad
+    read_preds(plan, path, Detected("preds", "select", "codemonkeys.final", "swe-bench"), good,
+               ctx)
+    return plan
+
+
 def _build(target: Path, checksum: str, run: Run, inst: Path) -> FilePlan:
-    plan = FilePlan(source=str(target), checksum=checksum, group=str(inst),
+    plan = FilePlan(source=str(target), checksum=checksum,
                     format=f"codemonkeys/{target.name.removesuffix('.json')[3:]}")
     _READERS[target.name[:2]](plan, target, run, inst.name)
     return plan

@@ -72,7 +72,7 @@ def read_jsonl(path: Path) -> tuple[list[tuple[int, dict[str, Any], str]], list[
         try:
             row = json.loads(raw)
         except json.JSONDecodeError as exc:
-            bad.append(BadLine(str(path), number, f"invalid JSON ({exc.msg} at column "
+            bad.append(BadLine(str(path), number, f"invalid JSON ({exc.msg}, column "
                                f"{exc.colno}); is the line truncated?", raw))
             continue
         if not isinstance(row, dict):

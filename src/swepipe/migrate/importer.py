@@ -7,9 +7,10 @@ Rules (docs/legacy-migration.md):
   invalid JSON, a missing or mistyped field, a repeated instance id, an unknown format) refuse
   the whole import with every bad line listed as `file:line: reason`, unless `skip_bad`: then
   they go to `legacy_quarantine` and the good lines are imported.
-- The sources of one group (the sample files of one repair folder, or one CodeMonkeys instance)
-  commit in one transaction with their `legacy_imports` rows, so a crash leaves a file either
-  fully imported and recorded, or not at all.
+- Everything one call imports commits in one transaction with its `legacy_imports` rows, so a
+  crash leaves a file either fully imported and recorded, or not at all (and one insert per
+  table keeps a large import fast). Results of one (stage, config, instance) spread over
+  several files (the sample files of a repair folder) are merged before writing.
 - Stage results go through `write_units`, so attempts are numbered as in a live run. A result
   for a key that already has a done attempt (on the same instance revision) is merged with it by
   sample; an unchanged merge is dropped, a changed one becomes the next attempt.
@@ -22,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,6 +138,15 @@ def instance_hashes(store: Store, dataset: str | None, dry_run: bool = False) ->
 
 def run_import(store: Store, sources: list[Source], ctx: ReadContext,
                options: ImportOptions) -> ImportReport:
+    # one connection for the whole import when the store exists (a new store is created only
+    # once everything validated, so a refused import leaves no file behind)
+    hold = not options.dry_run and store.path.exists()
+    with store.session() if hold else nullcontext():
+        return _run_import(store, sources, ctx, options)
+
+
+def _run_import(store: Store, sources: list[Source], ctx: ReadContext,
+                options: ImportOptions) -> ImportReport:
     report = ImportReport(dry_run=options.dry_run)
     sums = {s.key: checksum_of(s.path) for s in sources}
     done = set(_read_state(store, options.dry_run,
@@ -154,17 +165,14 @@ def run_import(store: Store, sources: list[Source], ctx: ReadContext,
     if options.dry_run:
         return report
     hashes = instance_hashes(store, options.dataset)
-    groups: dict[str, list[tuple[Source, FilePlan]]] = {}
-    for s, p in zip(todo, report.plans):
-        groups.setdefault(p.group, []).append((s, p))
     with store.session():
-        for members in groups.values():
-            report.dropped += _commit_group(store, members, hashes)
+        report.dropped += _commit(store, list(zip(todo, report.plans)), hashes)
     return report
 
 
 def _refusal(bad: list[BadLine]) -> str:
     files = len({b.source for b in bad})
+    bad = sorted(bad, key=lambda b: (b.source, b.line or 0))
     listed = "\n".join(f"  {b}" for b in bad[:MAX_LISTED])
     more = f"\n  ... and {len(bad) - MAX_LISTED} more" if len(bad) > MAX_LISTED else ""
     return (f"refusing to import: {len(bad)} bad lines in {files} file(s); nothing was written "
@@ -182,8 +190,9 @@ _PLAIN_KEYS = {"sequences": ("sequence_id",),
                "test_runs": ("instance_id", "patch_hash", "test_kind", "test_id")}
 
 
-def _commit_group(store: Store, members: list[tuple[Source, FilePlan]],
-                  hashes: dict[str, str]) -> int:
+def _commit(store: Store, members: list[tuple[Source, FilePlan]],
+            hashes: dict[str, str]) -> int:
+    """Write every plan in one transaction: one insert per table for the whole import."""
     plans = [p for _, p in members]
     configs = {h: row for p in plans for h, row in p.configs.items()}
     results = merge_results([r for p in plans for r in p.results])
@@ -204,7 +213,8 @@ def _commit_group(store: Store, members: list[tuple[Source, FilePlan]],
         if plain:
             units.append(RowsCommit(plain, ignore_existing=frozenset(plain)))
         write_units(conn, units)
-        quarantine = [{"source_path": s.key, "checksum": p.checksum, "line": b.line,
+        quarantine = [{"source_path": str(Path(b.source).resolve()), "checksum": p.checksum,
+                       "line": b.line,
                        "reason": b.reason, "raw": b.raw} for s, p in members for b in p.bad]
         if quarantine:
             insert_rows(conn, "legacy_quarantine", quarantine)

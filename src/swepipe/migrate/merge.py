@@ -72,32 +72,36 @@ def _current(conn: duckdb.DuckDBPyConnection, results: list[StageResult],
                                                pa.string())})
     conn.register("_legacy_keys", keys)
     try:
-        conn.execute(
-            "CREATE OR REPLACE TEMP TABLE _legacy_latest AS "
+        latest = conn.sql(
             "SELECT s.stage, s.config_hash, s.instance_id, max(s.attempt) AS attempt "
             "FROM stage_runs s JOIN _legacy_keys k ON s.stage = k.stage "
             "AND s.config_hash = k.config_hash AND s.instance_id = k.instance_id "
             "AND s.instance_hash IS NOT DISTINCT FROM k.instance_hash "
-            "WHERE s.status = 'done' GROUP BY ALL")
-        out: dict[Key, Any] = {}
-        for stage, table in OUTPUT_TABLE.items():
+            "WHERE s.status = 'done' GROUP BY ALL").to_arrow_table()
+    finally:
+        conn.unregister("_legacy_keys")
+    if latest.num_rows == 0:
+        return {}  # the usual case: nothing of these results is in the store yet
+    # a done attempt with no output rows (e.g. no pointers) is an empty result
+    out: dict[Key, Any] = {(r["stage"], r["config_hash"], r["instance_id"]):
+                           [] if r["stage"] != "select" else None
+                           for r in latest.to_pylist()}
+    conn.register("_legacy_latest", latest)
+    try:
+        for stage in set(latest.column("stage").to_pylist()):
             rows = conn.sql(
-                f"SELECT o.* FROM {table} o JOIN _legacy_latest l ON l.stage = $stage "
-                "AND o.config_hash = l.config_hash AND o.instance_id = l.instance_id "
-                "AND o.attempt = l.attempt", params={"stage": stage}).to_arrow_table().to_pylist()
+                f"SELECT o.* FROM {OUTPUT_TABLE[stage]} o JOIN _legacy_latest l "
+                "ON l.stage = $stage AND o.config_hash = l.config_hash "
+                "AND o.instance_id = l.instance_id AND o.attempt = l.attempt",
+                params={"stage": stage}).to_arrow_table().to_pylist()
             grouped: dict[Key, list[dict[str, Any]]] = defaultdict(list)
             for row in rows:
                 grouped[(stage, row["config_hash"], row["instance_id"])].append(row)
             for key, group in grouped.items():
                 out[key] = from_rows(stage, group)
-        # a done attempt with no output rows (e.g. no pointers) is an empty result
-        for row in conn.execute("SELECT stage, config_hash, instance_id "
-                                "FROM _legacy_latest").fetchall():
-            out.setdefault(row, [] if row[0] != "select" else None)
-        return out
     finally:
-        conn.unregister("_legacy_keys")
-        conn.execute("DROP TABLE IF EXISTS _legacy_latest")
+        conn.unregister("_legacy_latest")
+    return out
 
 
 def merge_with_store(conn: duckdb.DuckDBPyConnection, results: list[StageResult],

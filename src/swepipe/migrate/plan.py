@@ -62,8 +62,6 @@ class FilePlan:
     source: str
     checksum: str
     format: str
-    group: str
-    """Files of one group are committed in one transaction (their samples merge first)."""
     records: int = 0
     configs: dict[str, dict[str, Any]] = field(default_factory=dict)
     results: list[StageResult] = field(default_factory=list)

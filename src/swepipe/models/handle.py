@@ -55,6 +55,7 @@ class ModelService:
         self._written_contents: set[str] = set()
         self._pending_writes: set[asyncio.Future[int | None]] = set()
         self.calls = self.hits = self.failures = 0
+        self.prompt_tokens = self.completion_tokens = 0
 
     def handle(self, binding: Binding) -> ModelHandle:
         return ModelHandle(self, binding)
@@ -80,6 +81,9 @@ class ModelService:
             (completion.latency_s if completion else None),
             attempts=attempts, from_cache=bool(completion and completion.from_cache),
             sequence_id=sequence_id)
+        if completion is not None and not completion.from_cache:
+            self.prompt_tokens += completion.usage.prompt_tokens
+            self.completion_tokens += completion.usage.completion_tokens
         # a long prompt shared by 40 samples is sent to the writer once per process
         fresh = [c for c in contents if c["content_hash"] not in self._written_contents]
         self._written_contents.update(c["content_hash"] for c in fresh)

@@ -3,6 +3,9 @@
 Paths are repository-relative without the `a/`/`b/` prefixes. A file's `path` is its source path,
 or its target path when the file is new (source `/dev/null`), which is how SWE-bench's gold files
 are defined.
+
+`apply_to_texts` applies a diff exactly (no fuzz) to in-memory file texts; normalization uses it
+to get the edited files without a working copy.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ ignores but `patch` follows cannot slip through. The check is pure: it reads the
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
@@ -112,9 +111,3 @@ def unsafe_files_reason(paths: Iterable[str], root: Path | str) -> str | None:
         if reason := unsafe_path_reason(path, root):
             return reason
     return None
-
-
-def is_within(path: Path | str, root: Path | str) -> bool:
-    """True when `path` (resolved, symlinks followed) is `root` or inside it."""
-    p, r = Path(os.path.realpath(path)), Path(os.path.realpath(root))
-    return p == r or r in p.parents

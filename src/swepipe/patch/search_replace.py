@@ -27,7 +27,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -253,7 +253,7 @@ def patch_from_output(text: str, repo_dir: Path | str, *, sample_idx: int = 0,
         return Patch(diff="", sample_idx=sample_idx, status="empty",
                      reason="no SEARCH/REPLACE blocks in the output")
     before, after, results = apply_blocks(blocks, read, root)
-    meta = {"blocks": [r.__dict__ for r in results]}
+    meta = {"blocks": [asdict(r) for r in results]}
     failed = [f"block {r.index} ({r.path}): {r.reason}" for r in results if not r.ok]
     if check_syntax and not failed:
         failed = _syntax_errors(before, after)

@@ -53,7 +53,8 @@ class CallCache:
                             f.set_exception(exc)
                 continue
             for h, futures in waiting.items():
-                hit = found.get(h)
+                # a call made by this process while the query ran is as good as a stored one
+                hit = found.get(h) or self._known.get(h)
                 if hit is not None:
                     self._known[h] = hit
                 for f in futures:

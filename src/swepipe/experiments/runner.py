@@ -1,0 +1,207 @@
+"""The runner: instances flow localize -> generate -> select, in memory, through the stage caches.
+
+Stages hand their results to the next stage directly; the store is written for caching and
+analysis, never read as the channel between stages (a cached result is read back once, by the
+stage cache, instead of being computed). Each stage has its own concurrency bound. Ctrl-C
+cancels what is in flight (nothing half-done is written) and lets queued commits finish, so the
+store resumes cleanly. `run_instance` is what an RL rollout worker calls for one instance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from swepipe import __version__
+from swepipe.datasets.ingest import load_instances
+from swepipe.errors import InputError
+from swepipe.execute.sandbox import LocalSandbox
+from swepipe.experiments.config import BuiltStage, ModelConfig, PipelineConfig, build_stages
+from swepipe.models.handle import Binding, ModelService
+from swepipe.models.local import endpoint_service, scripted_service
+from swepipe.models.scripted_rules import load_script
+from swepipe.protocols import StageContext
+from swepipe.repos.checkout import CheckoutConfig, Checkouts
+from swepipe.store.configs import config_row, register_configs
+from swepipe.store.stage_cache import StageCache, StageResult
+from swepipe.store.store import Store
+from swepipe.store.writer import StoreWriter
+from swepipe.types import STAGES, Instance, Selection, StageName
+
+log = logging.getLogger("swepipe.runner")
+
+
+@dataclass
+class StageCounts:
+    done: int = 0
+    cached: int = 0
+    failed: int = 0
+    in_flight: int = 0
+
+    def add(self, result: StageResult[Any]) -> None:
+        if result.status == "failed":
+            self.failed += 1
+        elif result.from_cache:
+            self.cached += 1
+        else:
+            self.done += 1
+
+
+@dataclass
+class InstanceOutcome:
+    instance_id: str
+    results: dict[StageName, StageResult[Any]] = field(default_factory=dict)
+
+    @property
+    def selection(self) -> Selection | None:
+        sel = self.results.get("select")
+        return sel.value if sel is not None and sel.status == "done" else None
+
+    @property
+    def failed(self) -> bool:
+        return any(r.status == "failed" for r in self.results.values())
+
+
+class Runner:
+    """Use `async with Runner.open(store, config) as runner:` then `run()` or `run_instance()`."""
+
+    def __init__(self, store: Store, config: PipelineConfig, stages: dict[StageName, BuiltStage],
+                 writer: StoreWriter, services: dict[str, ModelService], run_id: str) -> None:
+        self.store, self.config, self.stages = store, config, stages
+        self.writer, self.services, self.run_id = writer, services, run_id
+        self.caches = {s: StageCache(store, writer, s, b.hash,
+                                     policy=config.cache.get(s, "use"),
+                                     retry_failed=config.retry_failed, run_id=run_id)
+                       for s, b in stages.items()}
+        self.gates = {s: asyncio.Semaphore(config.concurrency.get(s, 8)) for s in STAGES}
+        self.counts = {s: StageCounts() for s in STAGES}
+        self.checkouts = Checkouts(CheckoutConfig(cache_dir=config.cache_dir / "checkouts",
+                                                  repos_dir=config.repos_dir))
+        self.sandbox = LocalSandbox(config.sandbox)
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, store: Store, config: PipelineConfig, *,
+                   run_id: str | None = None) -> AsyncIterator[Runner]:
+        stages = build_stages(config)
+        run_id = run_id or uuid.uuid4().hex[:12]
+        with store.transaction() as conn:
+            register_configs(conn, [config_row(s, b.config.component, b.config.code_version,
+                                               b.params, b.upstream) for s, b in stages.items()])
+            conn.execute("INSERT INTO runs (run_id, experiment, dataset, settings, swepipe_version)"
+                         " VALUES (?, ?, ?, ?, ?)",
+                         [run_id, config.name, config.dataset,
+                          config.model_dump_json(exclude={"model": {"endpoint"}}), __version__])
+        status = "failed"
+        async with AsyncExitStack() as stack:
+            writer = await stack.enter_async_context(StoreWriter(store))
+            services: dict[str, ModelService] = {}
+            for built in stages.values():
+                if built.model is not None and _model_key(built.model) not in services:
+                    services[_model_key(built.model)] = await stack.enter_async_context(
+                        _service(store, writer, built.model))
+            try:
+                yield cls(store, config, stages, writer, services, run_id)
+                status = "finished"
+            except (KeyboardInterrupt, asyncio.CancelledError):
+                status = "interrupted"
+                raise
+            finally:
+                for service in services.values():
+                    await service.drain()
+                await writer.close()
+                with store.transaction() as conn:
+                    conn.execute("UPDATE runs SET status = ?, finished_at = now() WHERE run_id = ?",
+                                 [status, run_id])
+
+    def instances(self) -> list[Instance]:
+        found = load_instances(self.store, self.config.dataset, self.config.instances,
+                               self.config.limit)
+        if not found:
+            raise InputError(f"dataset {self.config.dataset!r} has no matching instances "
+                             "(run `swepipe ingest` first)", field="dataset")
+        return found
+
+    def _context(self, stage: StageName, instance: Instance, repo_dir: Any) -> StageContext:
+        built = self.stages[stage]
+        model = None
+        if built.model is not None:
+            model = self.services[_model_key(built.model)].handle(Binding(
+                run_id=self.run_id, instance_id=instance.instance_id, stage=stage,
+                config_hash=built.hash, policy=self.config.cache.get(stage, "use")))
+        return StageContext(model=model, repo_dir=repo_dir, executor=self.sandbox,
+                            log=logging.getLogger(f"swepipe.{stage}"))
+
+    async def _repo_dir(self, instance: Instance) -> Any:
+        if self.config.repos_dir is None:
+            return None
+        return await self.checkouts.checkout_async(instance.repo, instance.base_commit)
+
+    async def _stage(self, stage: StageName, instance: Instance,
+                     call: Callable[[StageContext], Awaitable[Any]]) -> StageResult[Any]:
+        async def compute() -> Any:
+            async with self.gates[stage]:
+                self.counts[stage].in_flight += 1
+                try:
+                    return await call(self._context(stage, instance, await self._repo_dir(instance)))
+                finally:
+                    self.counts[stage].in_flight -= 1
+
+        result = await self.caches[stage].get_or_compute(instance, compute)
+        self.counts[stage].add(result)
+        return result
+
+    async def run_instance(self, instance: Instance) -> InstanceOutcome:
+        """One instance through the three stages (what an RL rollout worker calls)."""
+        out = InstanceOutcome(instance.instance_id)
+        loc = out.results["localize"] = await self._stage(
+            "localize", instance, lambda ctx: self.stages["localize"].component.locate(instance, ctx))
+        if loc.status != "done":
+            return out
+        gen = out.results["generate"] = await self._stage(
+            "generate", instance,
+            lambda ctx: self.stages["generate"].component.generate(instance, loc.value, ctx))
+        if gen.status != "done":
+            return out
+        out.results["select"] = await self._stage(
+            "select", instance,
+            lambda ctx: self.stages["select"].component.select(instance, gen.value, ctx))
+        return out
+
+    async def run(self, instances: list[Instance] | None = None) -> list[InstanceOutcome]:
+        instances = instances if instances is not None else self.instances()
+        for cache in self.caches.values():
+            cache.prefetch(instances)
+        return list(await asyncio.gather(*(self.run_instance(i) for i in instances)))
+
+    def token_totals(self) -> dict[str, int]:
+        return {"calls": sum(s.calls for s in self.services.values()),
+                "cache_hits": sum(s.hits for s in self.services.values()),
+                "prompt_tokens": sum(s.prompt_tokens for s in self.services.values()),
+                "completion_tokens": sum(s.completion_tokens for s in self.services.values())}
+
+
+def _model_key(model: ModelConfig) -> str:
+    return json.dumps(model.model_dump(mode="json"), sort_keys=True)
+
+
+def _service(store: Store, writer: StoreWriter, model: ModelConfig):  # noqa: ANN202
+    if model.endpoint is not None:
+        return endpoint_service(store, writer, model.endpoint, model=model.name,
+                                weights_revision=model.weights_revision)
+    script = load_script(model.script) if model.script else None
+    return _scripted(store, writer, script, model)
+
+
+@asynccontextmanager
+async def _scripted(store: Store, writer: StoreWriter, script: Any,
+                    model: ModelConfig) -> AsyncIterator[ModelService]:
+    async with scripted_service(store, writer, script, model=model.name) as (service, _server):
+        service.weights_revision = model.weights_revision
+        yield service

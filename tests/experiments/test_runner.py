@@ -1,0 +1,122 @@
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from swepipe.datasets.ingest import ingest_instances
+from swepipe.experiments.commands import run_config
+from swepipe.experiments.config import build_stages, expand_hypers, load_config
+from swepipe.types import Instance
+
+DIFF = ("diff --git a/pkg/mod.py b/pkg/mod.py\n--- a/pkg/mod.py\n+++ b/pkg/mod.py\n"
+        "@@ -1,2 +1,2 @@\n def f():\n-    return 1\n+    return 2\n")
+
+
+def make_repo(repos_dir: Path) -> str:
+    repo = repos_dir / "demo__pkg"
+    (repo / "pkg").mkdir(parents=True)
+    (repo / "pkg" / "mod.py").write_text("def f():\n    return 1\n")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], check=True)
+    return subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+@pytest.fixture
+def setup(tmp_path, store):
+    repos = tmp_path / "repos"
+    commit = make_repo(repos)
+    instances = [Instance(instance_id=f"demo__pkg-{i}", repo="demo/pkg", base_commit=commit,
+                          problem_statement=f"f returns 1 (case {i})", patch=DIFF)
+                 for i in range(4)]
+    ingest_instances(store, instances, "mini", "test")
+    script = tmp_path / "script.yaml"
+    script.write_text("rules:\n  - pattern: Which file\n    reply: pkg/mod.py\n"
+                      "  - pattern: write a diff\n    reply: |\n" +
+                      "".join(f"      {line}\n" for line in DIFF.splitlines()))
+    overrides = [f"repos_dir={repos}", f"cache_dir={tmp_path / 'cache'}", "dataset=mini",
+                 f"model.script={script}",
+                 "localize.component=tests.experiments.components:AskFileLocalizer",
+                 "generate.component=tests.experiments.components:SampleDiffGenerator",
+                 "select.component=tests.experiments.components:FirstSelector"]
+    return store, overrides
+
+
+async def test_pipeline_runs_end_to_end_and_resumes_without_calls(setup):
+    store, overrides = setup
+    config = load_config(None, overrides)
+    outcomes, runner = await run_config(store, config, live=False)
+    assert [o.selection.patch for o in outcomes] == [DIFF] * 4
+    # one localization call per instance; the generator's prompts are the same for every
+    # instance, so its 3 samples are paid once and the rest come from the call cache
+    assert runner.token_totals()["calls"] == 4 + 3
+    again, runner2 = await run_config(store, config, live=False)
+    assert runner2.token_totals()["calls"] == 0
+    assert all(r.from_cache for o in again for r in o.results.values())
+    runs = store.query("SELECT status FROM runs ORDER BY started_at").to_pylist()
+    assert runs == [{"status": "finished"}, {"status": "finished"}]
+
+
+async def test_changing_the_generator_reruns_generation_and_selection_only(setup):
+    store, overrides = setup
+    await run_config(store, load_config(None, overrides), live=False)
+    changed = load_config(None, overrides + ["generate.samples=2"])
+    outcomes, runner = await run_config(store, changed, live=False)
+    assert runner.counts["localize"].cached == 4
+    assert runner.counts["generate"].done == 4 and runner.counts["select"].done == 4
+    # 2 samples per instance: both answered from the call cache (same request, same sample index)
+    assert runner.token_totals()["calls"] == 0
+
+
+async def test_failed_stage_is_recorded_and_stops_that_instance_only(setup, tmp_path):
+    store, overrides = setup
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n  - pattern: 'case 0'\n    reply: no/such/file.py\n"
+                   "  - pattern: Which file\n    reply: pkg/mod.py\n"
+                   "  - pattern: write a diff\n    reply: x\n")
+    outcomes, _ = await run_config(store, load_config(None, overrides + [f"model.script={bad}"]),
+                                   live=False)
+    failed = [o.instance_id for o in outcomes if o.failed]
+    assert failed == ["demo__pkg-0"]
+    row = store.query("SELECT error_class, error_message FROM stage_runs WHERE status = 'failed'"
+                      ).to_pylist()
+    assert row[0]["error_class"] == "ValueError" and "does not exist" in row[0]["error_message"]
+
+
+def test_stage_hashes_chain_and_hypers_expand(setup):
+    _, overrides = setup
+    config = load_config(None, overrides + ["hypers={generate.samples: [1, 2]}"])
+    variants = expand_hypers(config)
+    assert [v.generate["samples"] for v in variants] == [1, 2]
+    a, b = (build_stages(v) for v in variants)
+    assert a["localize"].hash == b["localize"].hash
+    assert a["generate"].hash != b["generate"].hash and a["select"].hash != b["select"].hash
+    endpoint = build_stages(load_config(None, overrides + ["model.endpoint={base_url: 'http://x/v1'}"]))
+    assert endpoint["localize"].hash == a["localize"].hash  # runtime settings are not identity
+    other = build_stages(load_config(None, overrides + ["model.name=other"]))
+    assert other["localize"].hash != a["localize"].hash
+    assert other["select"].params == a["select"].params  # FirstSelector uses no model
+
+
+async def test_experiment_protocol_runs_one_rollout_against_an_endpoint(setup, tmp_path):
+    from swepipe.experiments.experiment import PipelineExperiment
+    from swepipe.models import ScriptedServer
+    from swepipe.models.scripted_rules import load_script
+    from swepipe.protocols import Experiment
+
+    store, overrides = setup
+    config = load_config(None, overrides + ["model.weights_revision=step-7", "cache.generate=off"])
+    experiment = PipelineExperiment(store, config)
+    assert isinstance(experiment, Experiment) and len(experiment.hypers()) == 1
+    script = load_script(config.model.script)
+    with ScriptedServer(script) as server:
+        selection = await experiment.run("demo__pkg-1", server.base_url)
+        again = await experiment.run("demo__pkg-1", server.base_url)
+    assert selection.patch == DIFF == again.patch
+    rows = store.query("SELECT stage, count(*) AS n, bool_and(weights_revision = 'step-7') AS rev, "
+                       "sum(from_cache::int) AS hits FROM sequences GROUP BY 1 ORDER BY 1").to_pylist()
+    # generation has cache policy off: both rollouts called the model; localization was reused
+    assert rows == [{"stage": "generate", "n": 6, "rev": True, "hits": 0},
+                    {"stage": "localize", "n": 1, "rev": True, "hits": 0}]
