@@ -105,12 +105,21 @@ async def test_unknown_model_is_a_404_error(settings_for):
 
 
 async def test_requests_per_minute_limit_spaces_requests(server, settings_for):
-    # aiolimiter lets a full bucket (100 here) through, then 100 per second.
+    # 6000/min is a bucket of 100 per second: 100 go at once, the other 50 take 0.5 s.
     async with OpenAIClient(settings_for(requests_per_minute=6000)) as client:
         import asyncio
         start = time.perf_counter()
         await asyncio.gather(*(client.chat("m", user(f"call-{i}")) for i in range(150)))
-    assert time.perf_counter() - start >= 0.4
+    assert time.perf_counter() - start >= 0.45
+
+
+async def test_tokens_per_minute_limit_spaces_requests(server, settings_for):
+    # 60,000 tokens/min is a 10,000-token bucket over 10 s (1000/s); each call is about 250.
+    async with OpenAIClient(settings_for(tokens_per_minute=60_000)) as client:
+        import asyncio
+        start = time.perf_counter()
+        await asyncio.gather(*(client.chat("m", user("x" * 996)) for _ in range(42)))
+    assert time.perf_counter() - start >= 0.45
 
 
 async def test_concurrency_never_exceeds_max_concurrency(settings_for):

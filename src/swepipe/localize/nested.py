@@ -19,6 +19,7 @@ from swepipe.errors import InputError
 from swepipe.hashing import ComponentConfig
 from swepipe.protocols import Localizer
 from swepipe.registry import component_class
+from swepipe.types import CodePointer
 
 
 def _to_config(value: Any) -> Any:
@@ -62,3 +63,10 @@ class ComposedConfig(ComponentConfig):
 def build_localizer(config: ComponentConfig) -> Localizer:
     """The component a nested config describes, built as the registry builds components."""
     return component_class("localize", config.component)(config)
+
+
+def ranked_files(pointers: list[CodePointer]) -> list[str]:
+    """A localizer's output read as a file ranking: its `file` pointers in rank order, then the
+    files of its other pointers in (sample, rank) order, each file once."""
+    order = sorted(pointers, key=lambda p: (p.kind != "file", p.sample_idx, p.rank))
+    return list(dict.fromkeys(p.file_path for p in order if p.file_path))

@@ -214,8 +214,8 @@ def _commit(store: Store, members: list[tuple[Source, FilePlan]],
             units.append(RowsCommit(plain, ignore_existing=frozenset(plain)))
         write_units(conn, units)
         quarantine = [{"source_path": str(Path(b.source).resolve()), "checksum": p.checksum,
-                       "line": b.line,
-                       "reason": b.reason, "raw": b.raw} for s, p in members for b in p.bad]
+                       "line": b.line, "reason": b.reason, "raw": b.raw}
+                      for _, p in members for b in p.bad]
         if quarantine:
             insert_rows(conn, "legacy_quarantine", quarantine)
         insert_rows(conn, "legacy_imports", [

@@ -87,8 +87,12 @@ class OpenAIClient:
                                          transport=transport) for _ in range(pools)]
         self._free = [i for i in range(pools) for _ in range(per_pool)]
         self._slots = asyncio.Semaphore(s.max_concurrency)
-        self._rpm = AsyncLimiter(s.requests_per_minute, 60) if s.requests_per_minute else None
-        self._tpm = AsyncLimiter(s.tokens_per_minute, 60) if s.tokens_per_minute else None
+        # An AsyncLimiter(rate, period) lets a full `rate` through at once, so a per-minute
+        # bucket would allow a minute's requests in one burst. Requests get a 1 s bucket; tokens a
+        # 10 s bucket, large enough that one long prompt still fits (larger ones are clamped).
+        rpm, tpm = s.requests_per_minute, s.tokens_per_minute
+        self._rpm = AsyncLimiter(max(rpm / 60, 1.0), 1) if rpm else None
+        self._tpm = AsyncLimiter(max(tpm / 6, 1.0), 10) if tpm else None
         self._has_tokenize: bool | None = None
 
     def __repr__(self) -> str:

@@ -27,9 +27,11 @@ class EndpointSettings(BaseModel):
     max_concurrency: int = Field(64, ge=1)
     """Most requests in flight at once (also the HTTP connection pool size)."""
     requests_per_minute: float | None = Field(None, gt=0)
-    """Request rate limit, attempts included; None = unlimited."""
+    """Request rate limit, attempts included, enforced per second (bursts of rpm/60); None =
+    unlimited."""
     tokens_per_minute: float | None = Field(None, gt=0)
-    """Token rate limit on estimated prompt + max completion tokens; None = unlimited."""
+    """Token rate limit on estimated prompt + max completion tokens, enforced over 10 s windows;
+    None = unlimited."""
     timeout_s: float = Field(600.0, gt=0)
     """Limit on one attempt (connect, send, wait and read); a slower reply is retried."""
     max_retries: int = Field(8, ge=0)

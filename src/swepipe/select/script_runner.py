@@ -21,12 +21,9 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated
-
 from pydantic import BaseModel
 
 from swepipe.errors import ExecutionError
-from swepipe.hashing import Runtime
 from swepipe.protocols import Executor
 from swepipe.types import ExecutionOutput
 
@@ -55,19 +52,20 @@ print({_MARKER!r} + json.dumps(results))
 
 
 class ScriptRunConfig(BaseModel):
-    """How scripts are run; runtime settings (they do not change what a test means)."""
+    """How scripts are run. Components hold it as a `Runtime` field: nothing here changes what
+    a test means, so it stays out of config hashes."""
 
     model_config = {"extra": "forbid"}
 
-    python: Annotated[str, Runtime()] = sys.executable
+    python: str = sys.executable
     """Interpreter inside the executor (a SWE-bench image wants `python`)."""
-    timeout_s: Annotated[float, Runtime()] = 60.0
+    timeout_s: float = 60.0
     """Wall-time limit of one script."""
-    batch_size: Annotated[int, Runtime()] = 16
+    batch_size: int = 16
     """Scripts sharing one working copy per executor call; 1 isolates every script."""
-    concurrency: Annotated[int, Runtime()] = 4
+    concurrency: int = 4
     """Executor calls in flight at once for one instance."""
-    max_output_chars: Annotated[int, Runtime()] = 4000
+    max_output_chars: int = 4000
     """Tail of each script's output that is kept (and stored in `test_runs.output`)."""
 
 

@@ -1,0 +1,1 @@
+"""Closed integer intervals."""

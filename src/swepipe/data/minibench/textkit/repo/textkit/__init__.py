@@ -1,0 +1,3 @@
+"""Small text utilities."""
+
+from textkit.words import word_count, longest_word
