@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "swepipe.datasets.commands",
     "swepipe.models.commands",
     "swepipe.rewards.commands",
+    "swepipe.execute.commands",
     "swepipe.experiments.commands",
     "swepipe.demo",
     "swepipe.migrate.commands",

@@ -11,7 +11,7 @@ own.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args, get_type_hints
 
 from pydantic import BeforeValidator, SerializeAsAny, ValidationError
 
@@ -33,15 +33,26 @@ def _to_config(value: Any) -> Any:
         cls = component_class("localize", str(value["component"]))
     except InputError as exc:  # pydantic reports ValueErrors with the field's path
         raise ValueError(str(exc)) from exc
-    config_cls = getattr(cls, "Config", None)
-    if config_cls is None:
-        raise ValueError(f"{cls.__qualname__} has no Config class")
+    config_cls = config_class(cls)
     try:
         return config_cls.model_validate(dict(value))
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
         raise ValueError(f"{value['component']}.{where}: {err['msg']}") from exc
+
+
+def config_class(cls: type) -> type[ComponentConfig]:
+    """`cls.Config`, or (workaround for components that lack the attribute, e.g. the retrieval
+    localizer at the time of writing) the `ComponentConfig` its `__init__(config)` is typed with."""
+    found = getattr(cls, "Config", None)
+    if found is None:
+        hint = get_type_hints(cls.__init__).get("config")
+        found = next((a for a in get_args(hint) or (hint,)
+                      if isinstance(a, type) and issubclass(a, ComponentConfig)), None)
+    if found is None:
+        raise ValueError(f"{cls.__qualname__} has no Config class")
+    return found
 
 
 NestedLocalizer = Annotated[SerializeAsAny[ComponentConfig], BeforeValidator(_to_config)]

@@ -1,0 +1,29 @@
+"""CLI: `evaluate` (gold tests of current candidates into `test_runs`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from swepipe.execute.evaluate import evaluate
+from swepipe.execute.sandbox import LocalSandbox
+from swepipe.store.store import Store
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    report = asyncio.run(evaluate(Store(args.store), LocalSandbox(), Path(args.repos_dir),
+                                  Path(args.cache_dir), config=args.config,
+                                  concurrency=args.concurrency))
+    print(f"ran the gold tests of {report.candidates} candidates: {report.resolved} resolved, "
+          f"{report.errors} did not apply or could not run")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="run gold tests of current candidates into test_runs")
+    p.add_argument("--repos-dir", required=True, help="directory of clones named owner__name")
+    p.add_argument("--cache-dir", default=".swepipe-cache/checkouts", help="checkout cache")
+    p.add_argument("--config", help="only this generation config (hash or prefix)")
+    p.add_argument("--concurrency", type=int, default=2, help="candidates tested at once")
+    p.set_defaults(handler=cmd_evaluate)

@@ -1,0 +1,77 @@
+"""`swepipe evaluate`: run the gold tests of every current candidate and record them in `test_runs`.
+
+A candidate is keyed by its content hash, so a diff produced by several configs or samples runs
+once, and a second `evaluate` runs nothing that already has rows. Each candidate's outcomes commit
+together. Candidates that do not apply, or are unsafe, get one row per gold test with status
+`error` and the reason as output, so they score as failing rather than as missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from swepipe.execute.gold_tests import GoldTestConfig, GoldTestResult, run_gold_tests
+from swepipe.protocols import Executor
+from swepipe.repos.checkout import CheckoutConfig, Checkouts
+from swepipe.store.sql_files import load_query
+from swepipe.store.store import Store, insert_rows
+from swepipe.types import Instance
+
+_KIND = {"FAIL_TO_PASS": "fail_to_pass", "PASS_TO_PASS": "pass_to_pass"}
+
+
+@dataclass
+class EvaluateReport:
+    candidates: int
+    resolved: int
+    errors: int
+
+
+def test_run_rows(instance_id: str, run_hash: str, result: GoldTestResult,
+                  executor: str) -> list[dict]:
+    if result.status != "ok":
+        return [{"instance_id": instance_id, "patch_hash": run_hash, "test_kind": _KIND[kind],
+                 "test_id": test_id, "status": "error", "output": result.reason,
+                 "executor": executor} for test_id, kind in result.kinds.items()]
+    return [{"instance_id": instance_id, "patch_hash": run_hash,
+             "test_kind": _KIND[result.kinds[o.test_id]], "test_id": o.test_id,
+             "status": o.status, "exit_code": result.exit_code, "duration_s": o.duration_s,
+             "executor": executor} for o in result.outcomes]
+
+
+def _instance(store: Store, instance_id: str, revision: int) -> Instance:
+    (row,) = store.query("SELECT * FROM instances WHERE instance_id = ? AND revision = ?",
+                         [instance_id, revision]).to_pylist()
+    row["extra"] = json.loads(row["extra"]) if row["extra"] else {}
+    return Instance.model_validate(row)
+
+
+async def evaluate(store: Store, executor: Executor, repos_dir: Path, cache_dir: Path, *,
+                   config: str | None = None, concurrency: int = 2,
+                   tests: GoldTestConfig | None = None) -> EvaluateReport:
+    todo = store.query(load_query("store/candidates_to_evaluate"), {"config": config}).to_pylist()
+    checkouts = Checkouts(CheckoutConfig(cache_dir=cache_dir, repos_dir=repos_dir))
+    gate = asyncio.Semaphore(concurrency)
+    report = EvaluateReport(len(todo), 0, 0)
+
+    async def one(row: dict) -> None:
+        instance = _instance(store, row["instance_id"], row["revision"])
+        async with gate:
+            repo = await checkouts.checkout_async(instance.repo, instance.base_commit)
+            result = await run_gold_tests(instance, row["diff"], executor, repo, tests)
+        report.resolved += result.resolved
+        report.errors += result.status != "ok"
+        rows = test_run_rows(instance.instance_id, row["run_hash"], result,
+                             type(executor).__name__)
+        await asyncio.to_thread(_commit, store, rows)
+
+    await asyncio.gather(*(one(r) for r in todo))
+    return report
+
+
+def _commit(store: Store, rows: list[dict]) -> None:
+    with store.transaction() as conn:
+        insert_rows(conn, "test_runs", rows, ignore_existing=True)
