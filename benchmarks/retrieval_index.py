@@ -110,12 +110,15 @@ async def main() -> None:
         ids, scores = await reopened.query(text, cfg.search_k)
         ranked = [f for f, _ in rank_files(reopened, ids, scores)]
         q_emb.append(time.perf_counter() - t0)
+        ids, scores = await reopened.query(text, cfg.search_k, rerank=False)
+        dense_only = [f for f, _ in rank_files(reopened, ids, scores)]
         t0 = time.perf_counter()
         ranked_bm = bm25_rank(bm_chunks, bm25s.tokenize([text], show_progress=False),
                               chunk_files, cfg.search_k)
         q_bm.append(time.perf_counter() - t0)
         variants = {
             "local embedder (chunks)": ranked,
+            "  dense only, no rerank": dense_only,
             "bm25s default (chunks)": ranked_bm,
             "bm25s default (files)": bm25_rank(
                 bm_files, bm25s.tokenize([text], show_progress=False), files, 10),

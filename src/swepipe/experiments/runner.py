@@ -71,14 +71,18 @@ class InstanceOutcome:
 class Runner:
     """Use `async with Runner.open(store, config) as runner:` then `run()` or `run_instance()`."""
 
-    def __init__(self, store: Store, config: PipelineConfig, stages: dict[StageName, BuiltStage],
-                 writer: StoreWriter, services: dict[str, ModelService], run_id: str) -> None:
+    def __init__(self, store: Store | None, config: PipelineConfig,
+                 stages: dict[StageName, BuiltStage], writer: StoreWriter,
+                 services: dict[str, ModelService], run_id: str, *,
+                 caches: dict[StageName, StageCache] | None = None) -> None:
+        # store=None with given caches (and a collecting writer) is a runner that never opens
+        # the store: how a Ray worker runs instances (see experiments/ray_executor.py)
         self.store, self.config, self.stages = store, config, stages
         self.writer, self.services, self.run_id = writer, services, run_id
-        self.caches = {s: StageCache(store, writer, s, b.hash,
-                                     policy=config.cache.get(s, "use"),
-                                     retry_failed=config.retry_failed, run_id=run_id)
-                       for s, b in stages.items()}
+        self.caches = caches if caches is not None else {
+            s: StageCache(store, writer, s, b.hash, policy=config.cache.get(s, "use"),
+                          retry_failed=config.retry_failed, run_id=run_id)
+            for s, b in stages.items()}
         self.gates = {s: asyncio.Semaphore(config.concurrency.get(s, 8)) for s in STAGES}
         self.counts = {s: StageCounts() for s in STAGES}
         self.checkouts = Checkouts(CheckoutConfig(cache_dir=config.cache_dir / "checkouts",
@@ -91,13 +95,7 @@ class Runner:
                    run_id: str | None = None) -> AsyncIterator[Runner]:
         stages = build_stages(config)
         run_id = run_id or uuid.uuid4().hex[:12]
-        with store.transaction() as conn:
-            register_configs(conn, [config_row(s, b.config.component, b.config.code_version,
-                                               b.params, b.upstream) for s, b in stages.items()])
-            conn.execute("INSERT INTO runs (run_id, experiment, dataset, settings, swepipe_version)"
-                         " VALUES (?, ?, ?, ?, ?)",
-                         [run_id, config.name, config.dataset,
-                          config.model_dump_json(exclude={"model": {"endpoint"}}), __version__])
+        register_run(store, config, stages, run_id)
         status = "failed"
         async with AsyncExitStack() as stack:
             writer = await stack.enter_async_context(StoreWriter(store))
@@ -116,9 +114,7 @@ class Runner:
                 for service in services.values():
                     await service.drain()
                 await writer.close()
-                with store.transaction() as conn:
-                    conn.execute("UPDATE runs SET status = ?, finished_at = now() WHERE run_id = ?",
-                                 [status, run_id])
+                finish_run(store, run_id, status)
 
     def instances(self) -> list[Instance]:
         found = load_instances(self.store, self.config.dataset, self.config.instances,
@@ -185,6 +181,24 @@ class Runner:
                 "cache_hits": sum(s.hits for s in self.services.values()),
                 "prompt_tokens": sum(s.prompt_tokens for s in self.services.values()),
                 "completion_tokens": sum(s.completion_tokens for s in self.services.values())}
+
+
+def register_run(store: Store, config: PipelineConfig, stages: dict[StageName, BuiltStage],
+                 run_id: str) -> None:
+    """Record the stages' configs and a `running` row for this run."""
+    with store.transaction() as conn:
+        register_configs(conn, [config_row(s, b.config.component, b.config.code_version,
+                                           b.params, b.upstream) for s, b in stages.items()])
+        conn.execute("INSERT INTO runs (run_id, experiment, dataset, settings, swepipe_version)"
+                     " VALUES (?, ?, ?, ?, ?)",
+                     [run_id, config.name, config.dataset,
+                      config.model_dump_json(exclude={"model": {"endpoint"}}), __version__])
+
+
+def finish_run(store: Store, run_id: str, status: str) -> None:
+    with store.transaction() as conn:
+        conn.execute("UPDATE runs SET status = ?, finished_at = now() WHERE run_id = ?",
+                     [status, run_id])
 
 
 def _model_key(model: ModelConfig) -> str:

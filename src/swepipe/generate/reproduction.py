@@ -91,7 +91,8 @@ class ReproductionResult(BaseModel):
     def summary(self) -> dict[str, object]:
         """The compact form stored in candidates' `meta["reproduction"]`."""
         return {"chosen": self.chosen, "samples": len(self.tests),
-                "reproducing": sorted(self.votes), "votes": self.votes.get(self.chosen or -1, 0),
+                "reproducing": sorted(self.votes),
+                "votes": 0 if self.chosen is None else self.votes[self.chosen],
                 "script_name": SCRIPT_NAME}
 
 

@@ -6,4 +6,9 @@
 COMPONENTS: dict[str, str] = {
     "oracle": "swepipe.localize.oracle:OracleLocalizer",
     "retrieval": "swepipe.localize.retrieval:RetrievalLocalizer",
+    "agentless": "swepipe.localize.agentless:AgentlessLocalizer",
+    "codemonkeys": "swepipe.localize.codemonkeys:CodeMonkeysLocalizer",
+    "codemonkeys_retrieval_first":
+        "swepipe.localize.codemonkeys_retrieval_first:RetrievalFirstLocalizer",
+    "combine": "swepipe.localize.combine:CombineLocalizer",
 }

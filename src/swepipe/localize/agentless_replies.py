@@ -9,6 +9,7 @@ reply gave nothing usable, as Agentless does; a reply is data, so a bad one is a
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+import re
 from dataclasses import dataclass, field
 
 from swepipe.localize.agentless_text import clean_path, match_path
@@ -16,6 +17,8 @@ from swepipe.localize.prompting import code_blocks
 from swepipe.repos.code import CodeIntel
 from swepipe.repos.locations import parse_locations, resolve_pointer
 from swepipe.types import CodePointer
+
+_PATHLIKE = re.compile(r"[\w./@+-]*\w\.[A-Za-z0-9]+\b")
 
 
 @dataclass
@@ -39,11 +42,13 @@ def parse_file_list(text: str, listing: Sequence[str], limit: int) -> Parsed:
     for line in code_blocks(text).splitlines():
         if not line.strip() or line.strip().startswith("```"):
             continue
-        path = match_path(line, listing, known)
+        # The line as a path, else any path-like word in it ("maybe `a/b.py`?").
+        tries = [line, *_PATHLIKE.findall(line)]
+        path = next((p for p in (match_path(t, listing, known) for t in tries) if p), None)
         if path is None:
-            name = clean_path(line)
-            if "/" in name or "." in name:  # prose lines are not paths the model got wrong
-                out.problems.append(f"path not in the repository: {name!r}")
+            for name in dict.fromkeys(clean_path(t) for t in tries[1:]) or [clean_path(line)]:
+                if "/" in name or "." in name:  # prose is not a path the model got wrong
+                    out.problems.append(f"path not in the repository: {name!r}")
         elif path not in out.files:
             out.files.append(path)
     if len(out.files) > limit:

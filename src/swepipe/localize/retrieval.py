@@ -62,6 +62,9 @@ class RetrievalLocalizerConfig(ComponentConfig):
     """How many ranked chunk pointers to return."""
     search_k: int = Field(default=300, ge=1)
     """Chunks fetched from the index before aggregating per file."""
+    rerank: bool = True
+    """Local embedder only: re-score the `search_k` candidates by exact BM25 over their
+    sparse features (the projection's collision noise otherwise decides close calls)."""
     query_max_chars: int = Field(default=30_000, gt=0)
     """The issue text is cut to this length (served embedders have input limits)."""
     include_hints: bool = False
@@ -130,7 +133,8 @@ class RetrievalLocalizer:
 
     async def locate(self, instance: Instance, ctx: StageContext) -> list[CodePointer]:
         index = await self.index_for(instance, ctx)
-        ids, scores = await index.query(self.query_text(instance), self.config.search_k)
+        ids, scores = await index.query(self.query_text(instance), self.config.search_k,
+                                        rerank=self.config.rerank)
         out = [CodePointer(file_path=path, kind="file", rank=rank, score=score)
                for rank, (path, score) in enumerate(
                    rank_files(index, ids, scores)[: self.config.top_files])]

@@ -3,7 +3,8 @@
 Features of a text (`HashingEmbedder`):
 - every identifier-like token (`[A-Za-z_][A-Za-z0-9_]*`), lowercased, whole;
 - its parts split on snake_case and camelCase (`bulkCreate`, `bulk_create` -> `bulk`, `create`),
-  each reduced by a light suffix stemmer (`serializer`, `serialization` -> `serial`);
+  each reduced by a light inflection stemmer (`parsing`, `parsed`, `parses` -> `pars`; agent
+  nouns such as `parser` stay apart: a stronger stemmer lost recall in the benchmark);
 - character trigrams of each part with boundary marks (`<bu`, `bul`, ... `te>`) at a lower
   weight, so near-misses (`nullable` / `null`, typos) still share mass.
 Weights are TF-IDF-like: an identifier contributes `1 + log(count)` to each of its features and
@@ -12,7 +13,8 @@ fits on the repository's chunks and persists the table). Features are hashed wit
 Python's salted `hash()`) into `buckets` ids, and the sparse vector is projected to `dim` by a
 signed hashing projection; rows are L2-normalized, so inner product is cosine similarity.
 Query features the corpus never contained are dropped: they cannot match, and in a projection
-they only add noise.
+they only add noise. The sparse rows themselves (`features`) are kept by the index for exact
+re-scoring of faiss' candidates (`lexical.py`).
 """
 
 from __future__ import annotations
@@ -27,22 +29,36 @@ from collections.abc import Sequence
 import numpy as np
 from pydantic import BaseModel, Field
 
+from swepipe.repos.lexical import SparseRows, aggregate
+
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
-_SUFFIXES = ("izations", "ization", "ations", "ation", "izing", "ising", "ments", "ment",
-             "ings", "ing", "izer", "iser", "ize", "ise", "ers", "er", "ied", "ies", "ed",
-             "es", "ly", "s")
 _STOP = frozenset(
     "a an and are as at be but by for from has have i if in into is it its of on or that the "
     "their then there these this to was were when which while will with self cls".split())
 
 
 def stem(word: str) -> str:
-    """A light suffix stemmer: enough to join `serializer`, `serialize`, `serialization`."""
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+    """Strip inflections only (-s, -es, -ed, -ing, -ies) and a final `e`, so that `parse`,
+    `parses`, `parsed`, `parsing` meet at `pars`; `mapping` and `mapped` meet at `map`."""
+    w = word
+    if len(w) <= 3:
+        return w
+    if w.endswith(("ies", "ied")) and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("ing") and len(w) > 5:
+        w = w[:-3]
+    elif w.endswith("ed") and len(w) > 4:
+        w = w[:-2]
+    elif w.endswith("es") and w[:-2].endswith(("s", "x", "z", "ch", "sh")):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    if w.endswith("e") and len(w) > 3:
+        w = w[:-1]
+    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "aeiouls":
+        w = w[:-1]  # `splitting` -> `splitt` -> `split`
+    return w
 
 
 def _hash64(feature: str) -> int:
@@ -54,7 +70,7 @@ class HashingEmbedderConfig(BaseModel):
 
     model_config = {"extra": "forbid", "frozen": True}
 
-    dim: int = Field(default=1024, ge=16)
+    dim: int = Field(default=512, ge=16)
     """Output dimension of the projection."""
     buckets_log2: int = Field(default=20, ge=10, le=26)
     """Features are hashed into 2**buckets_log2 ids before projection (the IDF table size)."""
@@ -66,27 +82,23 @@ class HashingEmbedderConfig(BaseModel):
     """Bumped when feature extraction changes (old indexes are then rebuilt)."""
 
 
-class HashingEmbedder:
-    """The `Embedder` the retrieval localizer uses when no served model is configured."""
+class _FeatureTable(dict):
+    """identifier -> row of a CSR table of its (bucket, weight) features.
 
-    def __init__(self, config: HashingEmbedderConfig | None = None,
-                 idf: np.ndarray | None = None) -> None:
-        self.config = config or HashingEmbedderConfig()
-        self.dim = self.config.dim
-        self.name = f"local-hash-v{self.config.version}-{self.dim}"
-        self.idf = idf
-        """Per-bucket inverse document frequency; None (unfitted) weighs all features 1."""
-        self._mask = np.uint64((1 << self.config.buckets_log2) - 1)
-        self._lock = threading.Lock()
-        self._ident_ids: dict[str, int] = {}
-        self._ptr: list[int] = [0]
-        self._buckets: list[int] = []
-        self._weights: list[float] = []
-        self._arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    Each identifier's features are computed once per process (lookups of known identifiers
+    stay in C via `dict.__getitem__`; `__missing__` registers new ones). Shared by an embedder
+    and its fitted copies."""
 
-    # ------------------------------------------------------------ features
+    def __init__(self, config: HashingEmbedderConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.lock = threading.Lock()
+        self.ptr: list[int] = [0]
+        self.buckets: list[int] = []
+        self.weights: list[float] = []
+        self.arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
-    def _features(self, ident: str) -> dict[str, float]:
+    def features_of(self, ident: str) -> dict[str, float]:
         parts = [p.lower() for p in _PARTS.findall(ident)]
         feats: dict[str, float] = {}
         lower = ident.lower()
@@ -95,90 +107,112 @@ class HashingEmbedder:
         for part in parts:
             if part in _STOP or len(part) < 2:
                 continue
-            feats["w:" + stem(part)] = feats.get("w:" + stem(part), 0.0) + 1.0
+            word = "w:" + stem(part)
+            feats[word] = feats.get(word, 0.0) + 1.0
             grams = [f"<{part}>"[i: i + 3] for i in range(len(part))]
             for g in grams:
                 feats["g:" + g] = feats.get("g:" + g, 0.0) + self.config.ngram_weight / len(grams)
         return feats
 
-    def _ident_id(self, ident: str) -> int:
-        found = self._ident_ids.get(ident)
-        if found is not None:
-            return found
-        with self._lock:
-            if ident in self._ident_ids:
-                return self._ident_ids[ident]
-            for feature, weight in self._features(ident).items():
-                self._buckets.append(_hash64(feature))
-                self._weights.append(weight)
-            self._ptr.append(len(self._buckets))
-            self._arrays = None
-            self._ident_ids[ident] = len(self._ptr) - 2
-            return self._ident_ids[ident]
+    def __missing__(self, ident: str) -> int:
+        with self.lock:
+            if dict.__contains__(self, ident):
+                return dict.__getitem__(self, ident)
+            for feature, weight in self.features_of(ident).items():
+                self.buckets.append(_hash64(feature))
+                self.weights.append(weight)
+            self.ptr.append(len(self.buckets))
+            self.arrays = None
+            new_id = len(self.ptr) - 2
+            dict.__setitem__(self, ident, new_id)
+            return new_id
 
-    def _tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        with self._lock:
-            if self._arrays is None:
-                self._arrays = (np.asarray(self._ptr, dtype=np.int64),
-                                np.asarray(self._buckets, dtype=np.uint64) & self._mask,
-                                np.asarray(self._weights, dtype=np.float32))
-            return self._arrays
+    def tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        with self.lock:
+            if self.arrays is None:
+                mask = np.uint64((1 << self.config.buckets_log2) - 1)
+                self.arrays = (np.asarray(self.ptr, dtype=np.int64),
+                               np.asarray(self.buckets, dtype=np.uint64) & mask,
+                               np.asarray(self.weights, dtype=np.float32))
+            return self.arrays
 
-    def sparse(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Sparse features as parallel arrays (row, bucket, weight); not yet IDF-weighted.
 
-        A bucket may repeat within a row (a part shared by two identifiers); consumers sum."""
+class HashingEmbedder:
+    """The `Embedder` the retrieval localizer uses when no served model is configured."""
+
+    def __init__(self, config: HashingEmbedderConfig | None = None, *,
+                 df: np.ndarray | None = None, n_docs: int = 0) -> None:
+        self.config = config or HashingEmbedderConfig()
+        self.dim = self.config.dim
+        self.name = f"local-hash-v{self.config.version}-{self.dim}"
+        self.df, self.n_docs = df, n_docs
+        """Per-bucket document frequencies of the fitted corpus; None when unfitted."""
+        self.idf: np.ndarray | None = None
+        """Per-bucket inverse document frequency; None (unfitted) weighs all features 1."""
+        if df is not None:
+            self.idf = np.where(df > 0, np.log((n_docs + 1) / (df + 1.0)) + 1.0,
+                                0.0).astype(np.float32)
+        self._table = _FeatureTable(self.config)
+
+    def features(self, texts: Sequence[str]) -> SparseRows:
+        """Sparse feature rows of `texts` (not IDF-weighted), one row per text."""
         rows: list[int] = []
         idents: list[int] = []
         counts: list[int] = []
         for row, text in enumerate(texts):
             counted = Counter(_IDENT.findall(text))
             rows.extend([row] * len(counted))
-            idents.extend(map(self._ident_id, counted.keys()))
+            # dict.__getitem__ in C for known identifiers; `__missing__` registers new ones.
+            idents.extend(map(self._table.__getitem__, counted.keys()))
             counts.extend(counted.values())
-        ptr, buckets, weights = self._tables()
+        ptr, buckets, weights = self._table.tables()
         ids = np.asarray(idents, dtype=np.int64)
         n = ptr[ids + 1] - ptr[ids]
-        starts = np.repeat(ptr[ids], n)
-        offsets = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
-        idx = starts + offsets
+        idx = np.repeat(ptr[ids], n) + (np.arange(int(n.sum()), dtype=np.int64)
+                                        - np.repeat(np.cumsum(n) - n, n))
         tf = np.repeat(1.0 + np.log(np.asarray(counts, dtype=np.float32)), n)
-        return np.repeat(np.asarray(rows, dtype=np.int64), n), buckets[idx], weights[idx] * tf
+        return aggregate(np.repeat(np.asarray(rows, dtype=np.int64), n), buckets[idx],
+                         weights[idx] * tf, len(texts))
 
     # ------------------------------------------------------------ fit / embed
 
-    def fit(self, texts: Sequence[str]) -> HashingEmbedder:
-        """A copy whose IDF table comes from `texts` (the corpus the index is built on)."""
-        rows, buckets, _ = self.sparse(texts)
-        size = 1 << self.config.buckets_log2
-        pairs = np.unique(rows.astype(np.uint64) << np.uint64(self.config.buckets_log2) | buckets)
-        df = np.bincount((pairs & self._mask).astype(np.int64), minlength=size)
-        n = len(texts)
-        idf = np.where(df > 0, np.log((n + 1) / (df + 1)) + 1.0, 0.0).astype(np.float32)
-        fitted = HashingEmbedder(self.config, idf)
-        fitted._ident_ids, fitted._ptr = self._ident_ids, self._ptr  # share the feature cache
-        fitted._buckets, fitted._weights = self._buckets, self._weights
-        return fitted
+    def fitted(self, corpus: SparseRows) -> HashingEmbedder:
+        """A copy whose document frequencies come from `corpus` (the index's chunks)."""
+        df = np.bincount(corpus.buckets.astype(np.int64),
+                         minlength=1 << self.config.buckets_log2).astype(np.int32)
+        out = HashingEmbedder(self.config, df=df, n_docs=corpus.n_rows)
+        out._table = self._table  # share the per-identifier feature cache
+        return out
 
-    def embed_sync(self, texts: Sequence[str]) -> np.ndarray:
-        """Shape (len(texts), dim), float32, rows L2-normalized (zero rows stay zero)."""
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+    def fit(self, texts: Sequence[str]) -> HashingEmbedder:
+        return self.fitted(self.features(texts))
+
+    def project(self, rows: SparseRows) -> np.ndarray:
+        """IDF-weight and project sparse rows to unit vectors of `dim` floats."""
+        out = np.zeros((rows.n_rows, self.dim), dtype=np.float32)
         step = 4096  # bounds the dense bincount buffer to step * dim floats
-        for lo in range(0, len(texts), step):
-            batch = texts[lo: lo + step]
-            rows, buckets, weights = self.sparse(batch)
+        for lo in range(0, rows.n_rows, step):
+            hi = min(lo + step, rows.n_rows)
+            a, z = rows.indptr[lo], rows.indptr[hi]
+            buckets = rows.buckets[a:z].astype(np.uint64)
+            weights = rows.weights[a:z].astype(np.float64)
             if self.idf is not None:
                 weights = weights * self.idf[buckets.astype(np.int64)]
+            local = np.repeat(np.arange(hi - lo), np.diff(rows.indptr[lo: hi + 1]))
             # Signed hashing projection, derived from the bucket id so it is fixed forever.
             mixed = buckets * np.uint64(0x9E3779B97F4A7C15)
             col = ((mixed >> np.uint64(33)) % np.uint64(self.dim)).astype(np.int64)
             sign = np.where((mixed >> np.uint64(63)) == 1, -1.0, 1.0)
-            flat = np.bincount(rows * self.dim + col, weights=weights * sign,
-                               minlength=len(batch) * self.dim)
-            out[lo: lo + len(batch)] = flat.reshape(len(batch), self.dim)
+            flat = np.bincount(local * self.dim + col, weights=weights * sign,
+                               minlength=(hi - lo) * self.dim)
+            out[lo:hi] = flat.reshape(hi - lo, self.dim)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         np.divide(out, norms, out=out, where=norms > 0)
         return out
+
+    def embed_sync(self, texts: Sequence[str]) -> np.ndarray:
+        """Shape (len(texts), dim), float32, rows L2-normalized (zero rows stay zero)."""
+        return self.project(self.features(texts))
 
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
         """The `Embedder` protocol: computed in a worker thread."""

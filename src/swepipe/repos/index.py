@@ -4,7 +4,9 @@ Layout: `<index_root>/<owner>__<name>/<commit>/<fingerprint[:16]>/` holding
 `vectors.faiss` (an exact inner-product `IndexFlatIP`: at repository scale, tens of thousands
 of chunks, brute force is a few milliseconds and needs no training), `chunks.npz` (line spans,
 kinds and file ids as arrays), `meta.json` (files, symbols, manifest) and, for the local
-embedder, `idf.npy` (the IDF table fitted on this corpus, needed to embed queries the same way).
+embedder, `lexical.npz`: the document frequencies fitted on this corpus (queries must be
+weighted the same way) and each chunk's sparse feature row, used to re-score faiss' candidates
+exactly (`lexical.bm25_rescore`).
 The fingerprint hashes the embedder identity, the chunking and the file filter, so changing any
 of them builds a new index beside the old one. Builds go through `locking.build_dir_once_async`:
 one builder per index, readers never see half an index.
@@ -30,6 +32,7 @@ from swepipe.repos.chunks import Chunk, ChunkConfig, chunk_source
 from swepipe.repos.code import CodeIntel
 from swepipe.repos.embedders import HashingEmbedder
 from swepipe.repos.files import FileFilter, list_files
+from swepipe.repos.lexical import SparseRows, bm25_idf, bm25_rescore
 from swepipe.repos.locking import build_dir_once_async
 
 FORMAT_VERSION = 1
@@ -74,6 +77,10 @@ class ChunkIndex:
     tokens: np.ndarray
     symbols: list[str | None]
     embedder: Embedder
+    sparse: SparseRows | None = None
+    """The local embedder's sparse rows per chunk (None for served embedders)."""
+    doc_len: np.ndarray | None = None
+    bm25_idf: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -84,11 +91,16 @@ class ChunkIndex:
         """Open a built index; the local embedder gets the corpus IDF table back."""
         meta = json.loads((path / "meta.json").read_text())
         arrays = np.load(path / "chunks.npz")
-        if isinstance(embedder, HashingEmbedder) and (path / "idf.npy").exists():
-            embedder = HashingEmbedder(embedder.config, np.load(path / "idf.npy"))
+        sparse = doc_len = idf = None
+        if isinstance(embedder, HashingEmbedder) and (path / "lexical.npz").exists():
+            lex = np.load(path / "lexical.npz")
+            n_docs = int(lex["n_docs"])
+            embedder = HashingEmbedder(embedder.config, df=lex["df"], n_docs=n_docs)
+            sparse = SparseRows(lex["indptr"], lex["buckets"], lex["weights"])
+            doc_len, idf = sparse.lengths(), bm25_idf(lex["df"], n_docs)
         return cls(path, faiss.read_index(str(path / "vectors.faiss")), meta["files"],
                    arrays["file_ids"], arrays["starts"], arrays["ends"], arrays["kinds"],
-                   arrays["tokens"], meta["symbols"], embedder)
+                   arrays["tokens"], meta["symbols"], embedder, sparse, doc_len, idf)
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k chunk ids and scores for one query vector (ids of -1 mean fewer hits)."""
@@ -98,11 +110,25 @@ class ChunkIndex:
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
 
-    async def query(self, text: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+    async def query(self, text: str, k: int, *,
+                    rerank: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k chunks for a text, best first. With the local embedder and `rerank`, faiss'
+        candidates are re-scored by exact BM25 over their sparse rows (scores are then BM25)."""
         if self.size == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        vec = await self.embedder.embed([text])
-        return self.search(np.asarray(vec, dtype=np.float32)[0], k)
+        local = isinstance(self.embedder, HashingEmbedder) and self.sparse is not None
+        if not local:
+            vec = await self.embedder.embed([text])
+            return self.search(np.asarray(vec, dtype=np.float32)[0], k)
+        assert isinstance(self.embedder, HashingEmbedder)
+        assert self.sparse is not None and self.doc_len is not None and self.bm25_idf is not None
+        rows = self.embedder.features([text])  # one feature pass serves both stages
+        ids, dense = self.search(self.embedder.project(rows)[0], k)
+        if not rerank:
+            return ids, dense
+        exact = bm25_rescore(rows, self.sparse, ids, self.doc_len, self.bm25_idf)
+        order = np.lexsort((-dense, -exact))
+        return ids[order], exact[order]
 
 
 def collect_chunks(repo_dir: Path, files: FileFilter, chunking: ChunkConfig,
@@ -135,11 +161,19 @@ def _write(dest: Path, chunks: list[Chunk], vectors: np.ndarray, embedder: Embed
              ends=np.array([c.end_line for c in chunks], dtype=np.int32),
              kinds=np.array([KINDS.index(c.kind) for c in chunks], dtype=np.int8),
              tokens=np.array([c.tokens for c in chunks], dtype=np.int32))
-    if isinstance(embedder, HashingEmbedder) and embedder.idf is not None:
-        np.save(dest / "idf.npy", embedder.idf)
     meta = {**manifest, "files": files, "symbols": [c.symbol for c in chunks],
             "embedder": embedder.name, "dim": embedder.dim, "chunks": len(chunks)}
     (dest / "meta.json").write_text(json.dumps(meta))
+
+
+def _local_build(dest: Path, embedder: HashingEmbedder, texts: list[str]) -> np.ndarray:
+    """Features once; fit document frequencies; project; keep the sparse rows."""
+    rows = embedder.features(texts)
+    fitted = embedder.fitted(rows)
+    assert fitted.df is not None
+    np.savez(dest / "lexical.npz", df=fitted.df, n_docs=np.int64(rows.n_rows),
+             indptr=rows.indptr, buckets=rows.buckets, weights=rows.weights)
+    return fitted.project(rows)
 
 
 async def open_or_build(index_root: Path, repo: str, commit: str, repo_dir: Path,
@@ -152,14 +186,13 @@ async def open_or_build(index_root: Path, repo: str, commit: str, repo_dir: Path
     async def build(tmp: Path) -> None:
         chunks = await asyncio.to_thread(collect_chunks, repo_dir, files, chunking, intel)
         texts = [chunk_text(c) for c in chunks]
-        used, batch = embedder, batch_size
-        if isinstance(embedder, HashingEmbedder):
-            # Local: fit IDF on this corpus; big batches (no request size limit to respect).
-            used, batch = await asyncio.to_thread(embedder.fit, texts), 8192
-        vectors = await _embed_all(used, texts, batch)
         manifest = {"format": FORMAT_VERSION, "repo": repo, "commit": commit,
                     "fingerprint": fp}
-        await asyncio.to_thread(_write, tmp, chunks, vectors, used, manifest)
+        if isinstance(embedder, HashingEmbedder):
+            vectors = await asyncio.to_thread(_local_build, tmp, embedder, texts)
+        else:
+            vectors = await _embed_all(embedder, texts, batch_size)
+        await asyncio.to_thread(_write, tmp, chunks, vectors, embedder, manifest)
 
     path = await build_dir_once_async(final, build)
     return await asyncio.to_thread(ChunkIndex.open, path, embedder)

@@ -10,7 +10,6 @@ so that every reward, the report and the calibration have something to show.
 
 from __future__ import annotations
 
-import hashlib
 import random
 from pathlib import Path
 
@@ -46,8 +45,9 @@ def perturb_diff(diff: str, rng: random.Random, rate: float = 0.05) -> str:
 
 
 def _stage_commit(stage: str, config: str, instance: Instance, rows: list[dict]) -> StageCommit:
-    return StageCommit(stage=stage, config_hash=config, instance_id=instance.instance_id,  # type: ignore[arg-type]
-                       instance_hash=instance.content_hash(), status="done", rows=rows)
+    return StageCommit(stage=stage, config_hash=config,  # type: ignore[arg-type]
+                       instance_id=instance.instance_id, instance_hash=instance.content_hash(),
+                       status="done", rows=rows)
 
 
 def build_demo_store(path: str | Path, *, n_instances: int = 12,
@@ -119,7 +119,3 @@ def build_demo_store(path: str | Path, *, n_instances: int = 12,
         write_units(conn, units)
         insert_rows(conn, "test_runs", runs)
     return store
-
-
-def content_key(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()

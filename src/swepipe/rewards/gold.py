@@ -1,8 +1,9 @@
 """Gold locations: where the gold patch changes the original code.
 
-The files and lines come straight from the parsed gold patch, in SQL (`migrations/0003_rewards.sql`):
-`gold_loc_files` (existing files the patch changes; new and binary files excluded) and
-`gold_lines` (removed lines and insertion points, in the original file's numbering).
+The files and lines come straight from the parsed gold patch, in SQL
+(`migrations/0003_rewards.sql`): `gold_loc_files` (existing files the patch changes; new and
+binary files excluded) and `gold_lines` (removed lines and insertion points, in the original
+file's numbering).
 
 The enclosing functions and classes need the code, so they are computed here, once per instance,
 when a clone of the repository is available: each gold file is read at `base_commit` with

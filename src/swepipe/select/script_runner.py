@@ -24,6 +24,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from swepipe.errors import ExecutionError
+from swepipe.generate.reproduction import verdict
 from swepipe.protocols import Executor
 from swepipe.types import ExecutionOutput
 
@@ -84,12 +85,11 @@ def exit_code_status(result: ScriptResult) -> str:
 
 
 def reproduction_status(result: ScriptResult) -> str:
-    """Agentless' convention: "Issue resolved" passed, "Issue reproduced" failed, else error."""
-    if result.timed_out:
-        return "timeout"
-    if "Issue resolved" in result.output:
-        return "passed"
-    return "failed" if "Issue reproduced" in result.output else "error"
+    """Agentless' convention, read by `generate.reproduction.verdict`: "Issue reproduced" is
+    failed (checked first, as Agentless does), "Issue resolved" passed, anything else error."""
+    found = verdict(ExecutionOutput(stdout=result.output, exit_code=result.exit_code,
+                                    timed_out=result.timed_out))
+    return {"reproduced": "failed", "resolved": "passed", "timeout": "timeout"}.get(found, "error")
 
 
 StatusFn = Callable[[ScriptResult], str]

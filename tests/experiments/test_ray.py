@@ -1,0 +1,137 @@
+"""`--executor ray`: the same pipeline as test_runner.py, spread over two Ray workers.
+
+Ray starts once for the module (about 5 s). The worker itself is also tested without Ray:
+plan -> PipelineWorker.run -> commit_chunk in this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from swepipe.datasets.ingest import ingest_instances, load_instances
+from swepipe.experiments.commands import run_config
+from swepipe.experiments.config import build_stages, load_config
+from swepipe.experiments.ray_executor import commit_chunk, plan, run_with_ray
+from swepipe.experiments.ray_worker import PipelineWorker
+from swepipe.experiments.runner import StageCounts
+from swepipe.store import Store
+from swepipe.types import STAGES, Instance
+from tests.experiments.test_runner import DIFF, make_repo
+
+# stage rows compared between stores: everything but attempt numbers, run ids and timestamps
+OUTPUTS = {
+    "localizations": "SELECT s.stage, s.instance_id, s.status, o.file_path, o.kind, o.rank "
+                     "FROM stage_runs s LEFT JOIN localizations o USING (config_hash, instance_id, "
+                     "attempt) WHERE s.stage = 'localize'",
+    "patches": "SELECT s.stage, s.instance_id, s.status, o.sample_idx, o.diff, o.content_hash "
+               "FROM stage_runs s LEFT JOIN patches o USING (config_hash, instance_id, attempt) "
+               "WHERE s.stage = 'generate'",
+    "selections": "SELECT s.stage, s.instance_id, s.status, o.chosen_sample_idx, o.patch "
+                  "FROM stage_runs s LEFT JOIN selections o USING (config_hash, instance_id, "
+                  "attempt) WHERE s.stage = 'select'",
+}
+
+
+@pytest.fixture(scope="module")
+def ray_session():
+    ray = pytest.importorskip("ray", reason="ray is an optional extra (pip install swepipe[ray])")
+    ray.init(num_cpus=2, include_dashboard=False)
+    yield ray
+    ray.shutdown()
+
+
+def _store(tmp_path, name: str, repos, commit: str) -> Store:
+    store = Store(tmp_path / f"{name}.duckdb", lock_timeout_s=20)
+    ingest_instances(store, [Instance(instance_id=f"demo__pkg-{i}", repo="demo/pkg",
+                                      base_commit=commit, problem_statement=f"f returns 1 (case {i})",
+                                      patch=DIFF) for i in range(6)], "mini", "test")
+    return store
+
+
+@pytest.fixture
+def pipeline(tmp_path):
+    repos = tmp_path / "repos"
+    commit = make_repo(repos)
+    script = tmp_path / "script.yaml"
+    script.write_text("rules:\n  - pattern: Which file\n    reply: pkg/mod.py\n"
+                      "  - pattern: write a diff\n    reply: |\n" +
+                      "".join(f"      {line}\n" for line in DIFF.splitlines()))
+    overrides = [f"repos_dir={repos}", f"cache_dir={tmp_path / 'cache'}", "dataset=mini",
+                 f"model.script={script}",
+                 "localize.component=tests.experiments.components:AskFileLocalizer",
+                 "generate.component=tests.experiments.components:SampleDiffGenerator",
+                 "select.component=tests.experiments.components:FirstSelector"]
+    return lambda name: _store(tmp_path, name, repos, commit), overrides
+
+
+def _rows(store: Store) -> dict[str, list[dict]]:
+    return {name: sorted(store.query(sql).to_pylist(), key=repr) for name, sql in OUTPUTS.items()}
+
+
+def _fresh_calls(store: Store, run_id: str) -> int:
+    return store.query("SELECT count(*) AS n FROM sequences WHERE run_id = ? AND NOT from_cache",
+                       [run_id]).to_pylist()[0]["n"]
+
+
+async def test_worker_chunk_commits_the_same_rows_as_the_local_runner(pipeline):
+    make_store, overrides = pipeline
+    config = load_config(None, overrides)
+    local = make_store("local")
+    await run_config(local, config, live=False)
+    detached = make_store("detached")
+    stages = build_stages(config)
+    counts = {s: StageCounts() for s in STAGES}
+    finished, items = plan(detached, config, stages, load_instances(detached, "mini"), counts)
+    assert finished == {} and len(items) == 6
+    # run in a thread: the worker starts its own event loop, as a Ray actor does
+    result = await asyncio.to_thread(PipelineWorker(config, "r1").run, items)
+    assert result.batch.stage_keys.num_rows == 18  # 6 instances x 3 stages, not yet numbered
+    commit_chunk(detached, result)
+    assert _rows(detached) == _rows(local)
+    assert all(r.attempt == 1 for o in result.outcomes for r in o.results.values())
+
+
+def test_ray_run_matches_local_runner_and_second_run_computes_nothing(ray_session, pipeline):
+    make_store, overrides = pipeline
+    config = load_config(None, overrides)
+    local = make_store("local")
+    local_outcomes, _ = asyncio.run(run_config(local, config, live=False))
+    store = make_store("ray")
+    outcomes = run_with_ray(store, config, workers=2, chunk_size=2, run_id="first", quiet=True)
+    assert [o.instance_id for o in outcomes] == [o.instance_id for o in local_outcomes]
+    assert [o.selection for o in outcomes] == [o.selection for o in local_outcomes]
+    assert _rows(store) == _rows(local)
+    # per stage/config/instance exactly one attempt; every content stored once
+    dupes = store.query("SELECT stage, config_hash, instance_id FROM stage_runs "
+                        "GROUP BY ALL HAVING count(*) > 1").num_rows
+    assert dupes == 0
+    calls_before = store.query("SELECT count(*) AS n FROM sequences").to_pylist()[0]["n"]
+    # calls: the localizer's 6 plus the generator's 3 samples once per worker (its prompt is
+    # the same for every instance; a worker does not see the other worker's calls)
+    assert 6 + 3 <= _fresh_calls(store, "first") <= 6 + 3 * 2
+
+    again = run_with_ray(store, config, workers=2, run_id="second", quiet=True)
+    assert all(r.from_cache for o in again for r in o.results.values())
+    assert [o.selection for o in again] == [o.selection for o in outcomes]
+    assert store.query("SELECT count(*) AS n FROM sequences").to_pylist()[0]["n"] == calls_before
+    assert store.query("SELECT count(*) AS n FROM stage_runs").to_pylist()[0]["n"] == 18
+    runs = store.query("SELECT run_id, status FROM runs ORDER BY started_at").to_pylist()
+    assert runs == [{"run_id": "first", "status": "finished"},
+                    {"run_id": "second", "status": "finished"}]
+
+
+def test_ray_resume_reuses_cached_stages_and_stored_calls(ray_session, pipeline):
+    make_store, overrides = pipeline
+    store = make_store("ray")
+    asyncio.run(run_config(store, load_config(None, overrides), live=False))
+    changed = load_config(None, overrides + ["generate.samples=2"])
+    outcomes = run_with_ray(store, changed, workers=2, run_id="changed", quiet=True)
+    assert all(o.results["localize"].from_cache for o in outcomes)
+    assert all(not o.results["generate"].from_cache and o.results["generate"].attempt == 1
+               for o in outcomes)
+    # the 2 samples were made before for these instances: the driver hands them to the
+    # workers, so no call is repeated (as the local runner's call cache does)
+    assert _fresh_calls(store, "changed") == 0
+    assert [o.selection.patch for o in outcomes] == [DIFF] * 6
