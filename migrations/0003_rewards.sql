@@ -25,32 +25,22 @@ WHERE r.stage = 'localize';
 -- Every localization sample of the current results: the sample indices that have pointers; a
 -- result with no pointers at all is one empty sample 0 (it scores 0, not "undefined").
 CREATE VIEW loc_samples AS
-SELECT DISTINCT config_hash, instance_id, revision, sample_idx FROM loc_pointers
-UNION ALL
-SELECT r.config_hash, r.instance_id, r.revision, 0
+SELECT DISTINCT r.config_hash, r.instance_id, r.revision, coalesce(l.sample_idx, 0) AS sample_idx
 FROM current_results AS r
-WHERE r.stage = 'localize' AND NOT EXISTS (
-    SELECT 1 FROM localizations AS l
-    WHERE l.config_hash = r.config_hash AND l.instance_id = r.instance_id
-      AND l.attempt = r.attempt);
+LEFT JOIN localizations AS l USING (config_hash, instance_id, attempt)
+WHERE r.stage = 'localize';
 
 -- Candidates of the current generation results with the gold patch and tests of the revision they
 -- ran on. A result with no candidates is one empty candidate 0. `run_hash` is the key of the
 -- candidate's rows in `test_runs` ('' = the original code, which is what an empty diff runs).
 CREATE VIEW current_patches AS
 WITH c AS (
-    SELECT r.config_hash, r.instance_id, r.revision, p.sample_idx, p.diff, p.content_hash,
-           p.status, p.meta
+    SELECT r.config_hash, r.instance_id, r.revision, coalesce(p.sample_idx, 0) AS sample_idx,
+           coalesce(p.diff, '') AS diff, coalesce(p.content_hash, '') AS content_hash,
+           coalesce(p.status, 'empty') AS status, p.meta
     FROM current_results AS r
-    JOIN patches AS p USING (config_hash, instance_id, attempt)
+    LEFT JOIN patches AS p USING (config_hash, instance_id, attempt)
     WHERE r.stage = 'generate'
-    UNION ALL
-    SELECT r.config_hash, r.instance_id, r.revision, 0, '', '', 'empty', NULL
-    FROM current_results AS r
-    WHERE r.stage = 'generate' AND NOT EXISTS (
-        SELECT 1 FROM patches AS p
-        WHERE p.config_hash = r.config_hash AND p.instance_id = r.instance_id
-          AND p.attempt = r.attempt)
 )
 SELECT c.*, CASE WHEN c.diff = '' THEN '' ELSE c.content_hash END AS run_hash,
        i.patch AS gold_patch, i.fail_to_pass, i.pass_to_pass

@@ -227,7 +227,8 @@ async def test_agentless_go_and_typescript_skeletons_and_numbered_lines(store, t
         Rule(pattern="list the files that one would need to edit",
              reply="pkg/cart/cart.go\nweb/src/cart.ts"),
         # answered only when both skeletons (bodies elided) are in the prompt
-        Rule(pattern=r"func \(c \*Cart\) Total\(\) int \{ \.\.\. \}.*total\(\): number \{ \.\.\. \}",
+        Rule(pattern=r"func \(c \*Cart\) Total\(\) int \{ \.\.\. \}"
+                     r".*total\(\): number \{ \.\.\. \}",
              reply="pkg/cart/cart.go\nfunction: Cart.Total\n\nweb/src/cart.ts\n"
                    "function: Cart.total\n"),
         # answered only when the numbered code of both methods is in the prompt

@@ -10,6 +10,7 @@ from swepipe.localize.agentless_text import (drop_folders, match_path, numbered_
                                              render_structure)
 from swepipe.localize.codemonkeys_replies import merge_rankings, parse_ranking, parse_relevance
 from swepipe.localize.prompting import code_blocks, load_prompt, prompt, render
+from swepipe.registry import build
 
 LISTING = ["pkg/__init__.py", "pkg/core/models.py", "pkg/core/query.py", "pkg/util.py",
            "setup.py"]
@@ -102,9 +103,12 @@ def test_prompt_values_with_braces_are_inserted_verbatim():
                                         files="f", budget="10")
 
 
-def test_unknown_prompt_version_is_an_input_error_naming_the_field():
+def test_unknown_prompt_version_is_refused_when_the_config_is_loaded():
     with pytest.raises(InputError, match="prompt_version"):
         load_prompt("agentless_files", "99")
+    for component in ("agentless", "codemonkeys", "codemonkeys_retrieval_first"):
+        with pytest.raises(InputError, match="no prompt file .*_v99.txt"):
+            build("localize", {"component": component, "prompt_version": "99"})
 
 
 def test_code_blocks_keep_the_text_of_an_unterminated_fence():

@@ -40,7 +40,7 @@ async def test_only_issue_tests_ignores_tests_passing_on_the_original(instance, 
 
 async def test_state_machine_runs_the_models_test_and_takes_its_choice(
         store, instance, repo, sandbox, scripted):
-    scripted.enqueue(f"Negative numbers separate them.\n<test>\n```python\n{NEG_TEST}```\n</test>",
+    scripted.enqueue(f"Negatives differ.\n<test>\n```python\n{NEG_TEST}```\n</test>",
                      "Candidate 2 passes, candidate 1 does not. <choice>2</choice>")
     async with StoreWriter(store) as writer:
         ctx = context(repo, sandbox, scripted.handle(),
@@ -52,7 +52,8 @@ async def test_state_machine_runs_the_models_test_and_takes_its_choice(
     neg = {r["patch_hash"]: r["status"] for r in store.query(
         "SELECT patch_hash, status FROM test_runs WHERE test_id = $t",
         {"t": script_id(NEG_TEST)}).to_pylist()}
-    assert sorted(neg.values()) == ["failed", "failed", "passed", "passed"]  # orig, abs / gold, long
+    # the original code and WRONG_ABS fail the new test; GOLD and LONG_FIX pass it
+    assert sorted(neg.values()) == ["failed", "failed", "passed", "passed"]
     turns = store.query("SELECT turn, trajectory_id FROM sequences WHERE stage = 'select' "
                         "ORDER BY turn").to_pylist()
     assert [t["turn"] for t in turns] == [0, 1] and len({t["trajectory_id"] for t in turns}) == 1

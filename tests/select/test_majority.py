@@ -32,7 +32,8 @@ async def test_tie_goes_to_the_earliest_sample_greedy_first(instance, repo):
 
 async def test_empty_and_failed_candidates_never_win_over_a_usable_one(instance):
     patches = [patch("", 0), patch("", 1), patch("", 2),
-               patch(WRONG_MUL, 3, status="apply_failed"), patch(WRONG_MUL, 4, status="apply_failed"),
+               patch(WRONG_MUL, 3, status="apply_failed"),
+               patch(WRONG_MUL, 4, status="apply_failed"),
                patch(GOLD, 5)]
     sel = await SELECT.select(instance, patches, context())
     assert sel.chosen_sample_idx == 5 and sel.patch == GOLD

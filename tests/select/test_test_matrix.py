@@ -17,7 +17,8 @@ async def test_store_matrix_records_once_and_reads_back(store):
     await matrix.record("i1", [run], {"t1": "print('x')"})
     await matrix.record("i1", [run.model_copy(update={"status": "failed"})])  # kept: first wins
     found = await matrix.lookup("i1", [("h1", "generated", "t1"), ("h2", "generated", "t1")])
-    assert list(found) == [("h1", "generated", "t1")] and found[("h1", "generated", "t1")].status == "passed"
+    assert list(found) == [("h1", "generated", "t1")]
+    assert found[("h1", "generated", "t1")].status == "passed"
     assert await matrix.lookup("other", [("h1", "generated", "t1")]) == {}
     text = store.query("SELECT text FROM contents WHERE content_hash = 't1'").to_pylist()
     assert text == [{"text": "print('x')"}]

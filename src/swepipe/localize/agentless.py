@@ -31,13 +31,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from swepipe.errors import InputError
 from swepipe.localize.agentless_replies import Parsed, parse_file_list, parse_location_list
 from swepipe.localize.agentless_text import drop_folders, numbered_excerpt, render_structure
 from swepipe.localize.nested import ComposedConfig, NestedLocalizer, build_localizer, ranked_files
-from swepipe.localize.prompting import code_blocks, prompt
+from swepipe.localize.prompting import check_prompts, code_blocks, prompt
 from swepipe.localize.retrieval import CODE_LANGUAGES
 from swepipe.protocols import StageContext
 from swepipe.repos.files import FileFilter, list_files
@@ -45,6 +45,8 @@ from swepipe.repos.languages import language_of
 from swepipe.repos.locations import merge_spans
 from swepipe.repos.skeleton import skeleton
 from swepipe.types import CodePointer, Instance, Message, SamplingParams
+
+PROMPTS = ("agentless_irrelevant", "agentless_files", "agentless_related", "agentless_edit")
 
 
 class AgentlessConfig(ComposedConfig):
@@ -86,6 +88,11 @@ class AgentlessConfig(ComposedConfig):
     """Merge overlapping edit locations of a sample into one span."""
     keep_unresolved: bool = True
     """Keep locations that map to no lines (outside the file, unknown symbol) as resolved=False."""
+
+    @model_validator(mode="after")
+    def _prompts_exist(self) -> "AgentlessConfig":
+        check_prompts(PROMPTS, self.prompt_version)
+        return self
 
 
 class AgentlessLocalizer:
@@ -217,7 +224,8 @@ class _Run:
         for path in files:
             language = language_of(path)
             body = skeleton(self.text(path), language) if language else self.text(path)
-            blocks.append((path, f"### File: {path} ###\n```{language or ''}\n{body}```\n"))
+            fence = f"```{language or ''}"
+            blocks.append((path, f"### File: {path} ###\n{fence}\n{body.rstrip()}\n```\n"))
         text, shown = await self.fit("agentless_related", blocks)
         if not shown:
             return []
@@ -229,8 +237,8 @@ class _Run:
         window = self.cfg.context_window
         blocks = []
         for path in dict.fromkeys(p.file_path for p in related):
-            spans = [(p.start_line - window, p.end_line + window) for p in related  # type: ignore[operator]
-                     if p.file_path == path]
+            spans = [(p.start_line - window, p.end_line + window)  # type: ignore[operator]
+                     for p in related if p.file_path == path]
             lines = self.text(path).splitlines()
             blocks.append((path, f"### {path}\n{numbered_excerpt(lines, spans)}\n"))
         text, shown = await self.fit("agentless_edit", blocks)
@@ -245,9 +253,10 @@ class _Run:
         out: list[CodePointer] = []
         for i, parsed in enumerate(samples):
             good = [p for p in parsed.pointers if p.resolved]
-            bad = [p for p in parsed.pointers if not p.resolved] if self.cfg.keep_unresolved \
-                else []
-            kept = (sorted(merge_spans(good), key=lambda p: p.rank) if self.cfg.merge else good) + bad
+            if self.cfg.merge:  # merged spans keep their best member's rank: the model's order
+                good = sorted(merge_spans(good), key=lambda p: p.rank)
+            bad = [p for p in parsed.pointers if not p.resolved and self.cfg.keep_unresolved]
+            kept = good + bad
             out += [p.model_copy(update={"sample_idx": i, "rank": r})
                     for r, p in enumerate(kept)]
         return out

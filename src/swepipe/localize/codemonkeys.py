@@ -26,18 +26,20 @@ import asyncio
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from swepipe.errors import InputError
 from swepipe.hashing import Runtime
 from swepipe.localize.codemonkeys_replies import (RelevanceDecision, merge_rankings,
                                                   parse_ranking, parse_relevance)
 from swepipe.localize.nested import ComposedConfig
-from swepipe.localize.prompting import load_prompt, prompt
+from swepipe.localize.prompting import check_prompts, load_prompt, prompt
 from swepipe.localize.retrieval import CODE_LANGUAGES
 from swepipe.protocols import Model, StageContext
 from swepipe.repos.files import FileFilter, list_files
 from swepipe.types import CodePointer, Instance, Message, SamplingParams
+
+PROMPTS = ("codemonkeys_relevance_system", "codemonkeys_relevance", "codemonkeys_ranking")
 
 
 class CodeMonkeysConfig(ComposedConfig):
@@ -65,6 +67,15 @@ class CodeMonkeysConfig(ComposedConfig):
     max_concurrent: Annotated[int, Runtime()] = 64
     """Relevance calls in flight at once for one instance."""
 
+    @model_validator(mode="after")
+    def _prompts_exist(self) -> "CodeMonkeysConfig":
+        check_prompts(PROMPTS, self.prompt_version)
+        return self
+
+
+def _read_all(repo: Path, files: list[str]) -> dict[str, str]:
+    return {f: (repo / f).read_text(encoding="utf-8", errors="replace") for f in files}
+
 
 class CodeMonkeysLocalizer:
     """Implements `Localizer` with CodeMonkeys' relevance scan, ranking and packing."""
@@ -85,7 +96,7 @@ class CodeMonkeysLocalizer:
             raise InputError("codemonkeys localization needs a model", field="model")
         repo, model = Path(ctx.repo_dir), ctx.model
         files = await self.candidates(instance, ctx, repo)
-        texts = {f: (repo / f).read_text(encoding="utf-8", errors="replace") for f in files}
+        texts = await asyncio.to_thread(_read_all, repo, files)
         decisions = await self.scan(instance, model, texts)
         relevant = [d for d in decisions if d.status == "relevant"]
         failed = [d.path for d in decisions if d.status == "parse_error"]

@@ -102,9 +102,11 @@ def rrf(a: list[CodePointer], b: list[CodePointer], top_n: int | None,
     spans = [[p for p in sorted(x, key=lambda p: (p.sample_idx, p.rank)) if p.kind != "file"]
              for x in (a, b)]
     by_key = {_key(p): p for x in reversed(spans) for p in x}  # first output's copy wins
-    fused = _fuse([[_key(p) for p in x] for x in spans], k)
-    out += [by_key[key].model_copy(update={"rank": r, "score": s, "sample_idx": 0})  # type: ignore[index]
-            for r, (key, s) in enumerate((kv for kv in fused if kv[0][0] in keep))]  # type: ignore[index]
+    fused = [(key, s) for key, s in _fuse([[_key(p) for p in x] for x in spans], k)
+             if by_key[key].file_path in keep]  # type: ignore[index]
+    for r, (key, s) in enumerate(fused):
+        out.append(by_key[key].model_copy(  # type: ignore[index]
+            update={"rank": r, "score": s, "sample_idx": 0}))
     return out
 
 

@@ -11,7 +11,7 @@ own.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, get_args, get_type_hints
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator, SerializeAsAny, ValidationError
 
@@ -43,13 +43,7 @@ def _to_config(value: Any) -> Any:
 
 
 def config_class(cls: type) -> type[ComponentConfig]:
-    """`cls.Config`, or (workaround for components that lack the attribute, e.g. the retrieval
-    localizer at the time of writing) the `ComponentConfig` its `__init__(config)` is typed with."""
     found = getattr(cls, "Config", None)
-    if found is None:
-        hint = get_type_hints(cls.__init__).get("config")
-        found = next((a for a in get_args(hint) or (hint,)
-                      if isinstance(a, type) and issubclass(a, ComponentConfig)), None)
     if found is None:
         raise ValueError(f"{cls.__qualname__} has no Config class")
     return found

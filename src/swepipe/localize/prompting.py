@@ -33,6 +33,16 @@ def load_prompt(name: str, version: str) -> str:
     return text.removesuffix("\n")
 
 
+def check_prompts(names: tuple[str, ...], version: str) -> None:
+    """Raise ValueError (a config validation error) when a prompt file of `version` is missing,
+    so a config with a bad `prompt_version` fails when it is loaded, not mid-run."""
+    for name in names:
+        try:
+            load_prompt(name, version)
+        except InputError as exc:
+            raise ValueError(str(exc)) from exc
+
+
 def render(template: str, **values: str) -> str:
     """Replace `{name}` for the given names; every given name must occur in the template."""
     unused = set(values) - set(_PLACEHOLDER.findall(template))

@@ -90,6 +90,8 @@ def rank_files(index: ChunkIndex, ids: np.ndarray, scores: np.ndarray) -> list[t
 class RetrievalLocalizer:
     """Implements `Localizer` with embedding retrieval."""
 
+    Config = RetrievalLocalizerConfig
+
     def __init__(self, config: RetrievalLocalizerConfig | None = None) -> None:
         self.config = config or RetrievalLocalizerConfig()
         self._local = HashingEmbedder(self.config.local_embedder)

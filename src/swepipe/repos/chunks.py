@@ -7,8 +7,8 @@ members (recursively, like a module), a function into consecutive line windows t
 symbol. Files without a grammar are cut into line windows. Chunks never overlap and cover every
 non-blank line of the file, so each line belongs to exactly one chunk.
 
-Token counts are the estimate `ceil(chars / 4)` (code averages 3.5-4.2 characters per token in
-cl100k-style tokenizers); chunking must not depend on a served tokenizer, or the index key would.
+Token counts are swepipe's documented estimate (`models.tokens.estimate_tokens`, UTF-8 bytes / 4);
+chunking must not depend on a served tokenizer, or the index key would too.
 """
 
 from __future__ import annotations
@@ -18,16 +18,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from swepipe.models.tokens import estimate_tokens
 from swepipe.repos.code import CodeIntel, default_intel
 from swepipe.repos.extractors import Definition
 from swepipe.repos.languages import language_of
 
 ChunkKind = Literal["class", "function", "lines"]
-
-
-def estimate_tokens(text: str) -> int:
-    """The documented estimate: one token per 4 characters, rounded up."""
-    return (len(text) + 3) // 4
 
 
 class ChunkConfig(BaseModel):

@@ -39,13 +39,14 @@ _STOP = frozenset(
 
 
 def stem(word: str) -> str:
-    """Strip inflections only (-s, -es, -ed, -ing, -ies) and a final `e`, so that `parse`,
-    `parses`, `parsed`, `parsing` meet at `pars`; `mapping` and `mapped` meet at `map`."""
+    """Strip inflections only (-s, -es, -ed, -ing, -ies) and a final `e`, and write a final `y`
+    as `i`, so that `parse`, `parses`, `parsed`, `parsing` meet at `pars`, `mapping` and
+    `mapped` at `map`, `query` and `queries` at `queri`, `cookie` and `cookies` at `cooki`."""
     w = word
     if len(w) <= 3:
         return w
     if w.endswith(("ies", "ied")) and len(w) > 4:
-        w = w[:-3] + "y"
+        w = w[:-3] + "i"
     elif w.endswith("ing") and len(w) > 5:
         w = w[:-3]
     elif w.endswith("ed") and len(w) > 4:
@@ -56,6 +57,8 @@ def stem(word: str) -> str:
         w = w[:-1]
     if w.endswith("e") and len(w) > 3:
         w = w[:-1]
+    elif w.endswith("y") and len(w) > 3:
+        w = w[:-1] + "i"
     if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "aeiouls":
         w = w[:-1]  # `splitting` -> `splitt` -> `split`
     return w

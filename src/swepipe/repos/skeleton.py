@@ -52,7 +52,10 @@ class _Renderer:
         if end_col is not None:
             seg[-1] = seg[-1][:end_col]
         seg[0] = indent + seg[0][d.start_col:]
-        return [line.rstrip() for line in seg]
+        seg = [line.rstrip() for line in seg]
+        while len(seg) > 1 and not seg[-1]:  # a header ends before the body's indentation
+            seg.pop()
+        return seg
 
     def shorten(self, seg: list[str]) -> list[str]:
         n, k = self.max_assign_lines, self.keep_lines

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from swepipe.errors import InputError
 from swepipe.rewards.udfs import register_udfs
 from swepipe.store.sql_files import load_query
@@ -62,6 +64,14 @@ METRICS: tuple[Metric, ...] = (
 )
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 
+SHARED_VIEWS: dict[str, tuple[str, ...]] = {
+    "localize": ("loc_pointers", "loc_samples"),
+    "generate": ("current_patches",),
+}
+"""Views every metric of a stage reads. While the stage's metrics run they are materialized once
+as temp tables of the same name (DuckDB resolves `temp` before `main`), restricted to the config
+being computed, instead of being re-evaluated by each metric."""
+
 
 @dataclass
 class RewardsReport:
@@ -99,7 +109,11 @@ def compute_rewards(store: Store, *, stage: StageName | None = None,
               and (metrics is None or m.name in metrics)]
     with store.transaction() as conn:
         register_udfs(conn)
+        cached: list[str] = []
         for metric in chosen:  # METRICS is in stage order: select reads generate's rewards
+            if not cached or cached[0] != metric.stage:
+                _uncache(conn, cached)
+                cached = [metric.stage, *_cache(conn, metric.stage, config_hash)]
             t0 = time.perf_counter()
             params = {"config_hash": config_hash, **metric.params}
             new = conn.sql(load_query(f"rewards/{metric.query}"), params=params).to_arrow_table()
@@ -115,4 +129,19 @@ def compute_rewards(store: Store, *, stage: StageName | None = None,
             report.seconds[metric.name] = time.perf_counter() - t0
             log.info("%s: %d rows in %.2fs", metric.name, report.rows[metric.name],
                      report.seconds[metric.name])
+        _uncache(conn, cached)
     return report
+
+
+def _cache(conn: duckdb.DuckDBPyConnection, stage: str, config_hash: str | None) -> list[str]:
+    names = SHARED_VIEWS.get(stage, ())
+    for name in names:  # names come from SHARED_VIEWS, never from input
+        conn.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM main.{name} "
+                     "WHERE $config_hash IS NULL OR config_hash = $config_hash",
+                     {"config_hash": config_hash})
+    return list(names)
+
+
+def _uncache(conn: duckdb.DuckDBPyConnection, cached: list[str]) -> None:
+    for name in cached[1:]:
+        conn.execute(f"DROP TABLE IF EXISTS temp.{name}")

@@ -47,6 +47,14 @@ def vote_key(patch: Patch, repo_dir: Path | None) -> str:
     return normalize_diff_text(patch.diff).strip()
 
 
+def first_of_each(patches: Sequence[Patch], key: Callable[[Patch], str]) -> list[Patch]:
+    """The earliest candidate of each distinct key, in order of first appearance."""
+    seen: dict[str, Patch] = {}
+    for p in patches:
+        seen.setdefault(key(p), p)
+    return list(seen.values())
+
+
 def changed_lines(diff: str) -> int:
     """Added plus removed lines: "shorter diff" when breaking ties (CodeMonkeys)."""
     return sum(1 for line in diff.splitlines()

@@ -17,7 +17,9 @@ from pydantic import Field
 from swepipe.errors import ModelError
 from swepipe.hashing import ComponentConfig
 from swepipe.protocols import StageContext
-from swepipe.select.candidates import chosen, majority, nothing_usable, ordered, usable, vote_key
+from swepipe.select.candidates import (
+    chosen, first_of_each, majority, nothing_usable, ordered, usable, vote_key,
+)
 from swepipe.select.prompts import (
     format_candidates, format_files, parse_choice, prompt, touched_files,
 )
@@ -56,7 +58,7 @@ class LLMJudgeSelector:
         winner, votes = majority(pool, lambda p: keys[p.sample_idx])
         scores = {p.sample_idx: 0.0 for p in patches} | votes
         counts = Counter(keys.values())
-        firsts = list({keys[p.sample_idx]: p for p in reversed(pool)}.values())[::-1]
+        firsts = first_of_each(pool, lambda p: keys[p.sample_idx])
         shown = sorted(firsts, key=lambda p: -counts[keys[p.sample_idx]])
         shown = shown[:max(self.config.max_candidates, 1)]
         if len(shown) == 1 or ctx.model is None:

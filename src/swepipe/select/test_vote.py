@@ -22,7 +22,7 @@ from pydantic import Field
 from swepipe.hashing import ComponentConfig, Runtime
 from swepipe.protocols import StageContext
 from swepipe.select.candidates import (
-    changed_lines, chosen, nothing_usable, ordered, patch_hash, usable,
+    changed_lines, chosen, first_of_each, nothing_usable, ordered, patch_hash, usable,
 )
 from swepipe.select.script_runner import ScriptRunConfig, exit_code_status
 from swepipe.select.test_matrix import TestRun, ensure_scripts, matrix_of, script_id
@@ -70,7 +70,7 @@ async def rank_by_tests(instance: Instance, patches: list[Patch], ctx: StageCont
                         config: TestVoteConfig) -> Ranking:
     """Run (or read) the matrix and rank the distinct usable candidates."""
     pool = [p for p in ordered(patches) if usable(p)]
-    distinct = list({p.diff.strip(): p for p in reversed(pool)}.values())[::-1]
+    distinct = first_of_each(pool, lambda p: p.diff.strip())
     tests = collect_tests(patches, ctx)
     diffs = {"": ""} | {patch_hash(p): p.diff for p in distinct}
     fill = await ensure_scripts(matrix_of(ctx.extras), ctx.executor, ctx.repo_dir,

@@ -142,4 +142,6 @@ class MemoryCallCache(CallCache):
             self._known.setdefault(request_hash, completion)
 
     async def lookup(self, request_hash: str) -> Completion | None:
-        return self._known.get(request_hash)
+        hit = self._known.get(request_hash)
+        # a call remembered from this process is a hit too: its row must say `from_cache`
+        return hit.model_copy(update={"from_cache": True}) if hit is not None else None

@@ -1,0 +1,203 @@
+import asyncio
+import importlib.util
+import sys
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import pytest
+
+from swepipe.errors import InputError
+from swepipe.localize.retrieval import RetrievalLocalizer, RetrievalLocalizerConfig, rank_files
+from swepipe.protocols import Localizer, StageContext
+from swepipe.repos import index as index_module
+from swepipe.repos.checkout import CheckoutConfig, Checkouts
+from swepipe.repos.chunks import ChunkConfig
+from swepipe.repos.embedders import HashingEmbedder
+from swepipe.repos.index import chunk_text, collect_chunks, open_or_build
+from swepipe.types import Instance
+from tests.repos.gitrepo import SHOP_FILES, make_repo
+
+ROOT = Path(__file__).resolve().parents[2]
+
+FILES = {
+    **SHOP_FILES,
+    "shop/payments.py": '''"""Payment processing."""
+
+
+class PaymentGateway:
+    def charge(self, card, amount):
+        """Charge `amount` cents to the card; refuses negative amounts."""
+        if amount < 0:
+            raise ValueError("negative amount")
+        return self.client.post("/charge", {"card": card, "amount": amount})
+
+    def refund(self, charge_id):
+        return self.client.post("/refund", {"id": charge_id})
+''',
+    "shop/shipping.py": '''"""Shipping cost estimates."""
+
+ZONES = {"eu": 5, "us": 7}
+
+
+def shipping_cost(weight_kg, zone):
+    """Cost of shipping a parcel of `weight_kg` to `zone`."""
+    return ZONES[zone] * max(1, round(weight_kg))
+''',
+    "shop/emails.py": '''"""Outgoing customer emails."""
+
+
+def send_receipt(order, mailer):
+    """Email the receipt of `order` to its customer."""
+    mailer.send(order.customer.email, subject="Your receipt", body=order.summary())
+''',
+}
+
+ISSUE = """Cart.total_price rounds the taxed subtotal wrongly
+
+When a cart holds items whose prices have three decimals, total_price() returns a
+value rounded before the tax is applied, so customers are charged one cent too much.
+Expected: the subtotal including tax is rounded to cents once.
+"""
+
+
+def built_indexes(config: RetrievalLocalizerConfig, instance: Instance) -> list[Path]:
+    """Index directories of the instance's commit (lock files start with a dot)."""
+    folder = config.index_dir / "acme__shop" / instance.base_commit
+    return [p for p in folder.iterdir() if not p.name.startswith(".")]
+
+
+@pytest.fixture
+def setup(tmp_path):
+    repos = tmp_path / "repos"
+    sha = make_repo(repos / "acme__shop", FILES)
+    checkout = Checkouts(CheckoutConfig(cache_dir=tmp_path / "checkouts",
+                                        repos_dir=repos)).checkout("acme/shop", sha)
+    instance = Instance(instance_id="acme__shop-1", repo="acme/shop", base_commit=sha,
+                        problem_statement=ISSUE)
+    config = RetrievalLocalizerConfig(index_dir=tmp_path / "indexes", top_files=5, top_chunks=5)
+    return instance, StageContext(model=None, repo_dir=checkout), config
+
+
+async def test_issue_ranks_the_right_file_first_with_chunk_pointers(setup):
+    instance, ctx, config = setup
+    localizer = RetrievalLocalizer(config)
+    assert isinstance(localizer, Localizer)
+    pointers = await localizer.locate(instance, ctx)
+    files = [p for p in pointers if p.kind == "file"]
+    chunks = [p for p in pointers if p.kind != "file"]
+    assert files[0].file_path == "shop/models.py" and files[0].rank == 0
+    assert [p.rank for p in files] == list(range(len(files)))
+    assert len({p.file_path for p in files}) == len(files)
+    assert "tests/test_models.py" not in {p.file_path for p in files}  # tests excluded
+    top = chunks[0]
+    assert (top.file_path, top.kind, top.symbol) == ("shop/models.py", "class", "Cart")
+    assert top.start_line == 8 and top.end_line == 26 and top.tokens > 0
+    assert all(p.kind in ("class", "function", "lines") for p in chunks)
+    assert [p.score for p in chunks] == sorted((p.score for p in chunks), reverse=True)
+
+
+async def test_index_is_persisted_and_reused_without_rebuilding(setup, monkeypatch):
+    instance, ctx, config = setup
+    first = await RetrievalLocalizer(config).locate(instance, ctx)
+
+    def no_rebuild(*args, **kwargs):
+        raise AssertionError("the index was rebuilt")
+
+    monkeypatch.setattr(index_module, "collect_chunks", no_rebuild)
+    second = await RetrievalLocalizer(config).locate(instance, ctx)  # a fresh localizer
+    assert second == first
+    assert len(built_indexes(config, instance)) == 1
+
+
+async def test_changing_the_chunking_builds_a_second_index(setup):
+    instance, ctx, config = setup
+    await RetrievalLocalizer(config).locate(instance, ctx)
+    other = config.model_copy(update={"chunking": ChunkConfig(max_tokens=64)})
+    await RetrievalLocalizer(other).locate(instance, ctx)
+    assert len(built_indexes(config, instance)) == 2
+    assert other.hash() != config.hash()
+
+
+async def test_concurrent_instances_of_one_commit_share_one_index(setup):
+    instance, ctx, config = setup
+    twin = instance.model_copy(update={"instance_id": "acme__shop-2"})
+    results = await asyncio.gather(RetrievalLocalizer(config).locate(instance, ctx),
+                                   RetrievalLocalizer(config).locate(twin, ctx))
+    assert results[0] == results[1]
+    assert len(built_indexes(config, instance)) == 1
+
+
+class ServedEmbedder:
+    """Stands in for an OpenAI-compatible embedder: only the protocol, no sparse rows."""
+
+    name = "acme-embed-small"
+
+    def __init__(self) -> None:
+        self.inner = HashingEmbedder()
+        self.dim = self.inner.dim
+        self.calls = 0
+
+    async def embed(self, texts):
+        self.calls += 1
+        return self.inner.embed_sync(texts)
+
+
+async def test_served_embedder_from_context_is_used_when_configured(setup):
+    instance, ctx, config = setup
+    served = ServedEmbedder()
+    ctx.embedder = served
+    cfg = config.model_copy(update={"embedder": "acme-embed-small"})
+    pointers = await RetrievalLocalizer(cfg).locate(instance, ctx)
+    assert served.calls >= 2  # the corpus, then the query
+    assert "shop/models.py" in [p.file_path for p in pointers if p.kind == "file"][:3]
+
+
+async def test_embedder_mismatch_and_missing_checkout_are_input_errors(setup):
+    instance, ctx, config = setup
+    cfg = config.model_copy(update={"embedder": "acme-embed-small"})
+    with pytest.raises(InputError, match="no ctx.embedder"):
+        await RetrievalLocalizer(cfg).locate(instance, ctx)
+    ctx.embedder = ServedEmbedder()
+    ctx.embedder.name = "other-model"
+    with pytest.raises(InputError, match="other-model"):
+        await RetrievalLocalizer(cfg).locate(instance, ctx)
+    with pytest.raises(InputError, match="repo_dir"):
+        await RetrievalLocalizer(config).locate(instance, StageContext(model=None))
+
+
+def test_runtime_settings_do_not_change_the_config_hash(tmp_path):
+    a = RetrievalLocalizerConfig(index_dir=tmp_path / "a", embed_batch_size=8)
+    b = RetrievalLocalizerConfig(index_dir=tmp_path / "b")
+    assert a.hash() == b.hash()
+    assert a.hash() != RetrievalLocalizerConfig(top_files=3).hash()
+
+
+def _synthrepo():
+    spec = importlib.util.spec_from_file_location("synthrepo", ROOT / "benchmarks" / "synthrepo.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["synthrepo"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_local_embedder_beats_bm25_on_file_recall_of_a_generated_repo(tmp_path):
+    synth = _synthrepo()
+    targets = synth.generate_repo(tmp_path / "repo", n_files=300, seed=7)
+    queries = synth.generate_queries(targets, n=90, seed=3)
+    cfg = RetrievalLocalizerConfig()
+    index = await open_or_build(tmp_path / "idx", "gen/repo", "f" * 40, tmp_path / "repo",
+                                HashingEmbedder(), chunking=cfg.chunking, files=cfg.files)
+    chunks = collect_chunks(tmp_path / "repo", cfg.files, cfg.chunking)
+    bm25 = bm25s.BM25()
+    bm25.index(bm25s.tokenize([chunk_text(c) for c in chunks], show_progress=False),
+               show_progress=False)
+    ours, theirs = [], []
+    for text, gold, _style in queries:
+        ids, scores = await index.query(text, cfg.search_k)
+        ours.append(rank_files(index, ids, scores)[0][0] == gold)
+        docs, _ = bm25.retrieve(bm25s.tokenize([text], show_progress=False), k=1,
+                                show_progress=False)
+        theirs.append(chunks[int(docs[0][0])].file_path == gold)
+    assert np.mean(ours) >= np.mean(theirs)
+    assert np.mean(ours) > 0.8
