@@ -5,7 +5,10 @@ Each round: a fresh store and state dir; a child process runs the `codemonkeys` 
 scripted server, which lives in this parent process so it counts requests across processes; the
 child is SIGKILLed, then a fresh child resumes the stage to the end. Reported per round: the
 chat requests the server saw, the distinct requests recorded in `sequences`, and their
-difference, the repeated model calls (target 0).
+requests an uninterrupted run makes, the repeated model calls (target 0). A repeat can only be a
+request whose reply was not recorded when the process died (in flight, or answered but not yet
+written to `sequences`); `avoidable` counts the others and must be 0, and `lost rows` counts
+model turns missing from `sequences` after the resume (must be 0).
 
 Kill modes:
 - `step` (default): the child kills itself at a random step boundary: a model request about to
@@ -102,6 +105,9 @@ class Model:
     def __init__(self, inner, switch: KillSwitch) -> None:
         self.inner, self.switch, self.name = inner, switch, inner.name
 
+    async def drain(self) -> None:
+        await self.inner._service.drain()
+
     async def chat(self, *args, **kwargs):
         self.switch.tick("request")
         reply = await self.inner.chat(*args, **kwargs)
@@ -121,7 +127,8 @@ class Executor:
 async def child(args: argparse.Namespace) -> None:
     kinds = {"reply"} if args.mode == "reply" else {"request", "run"}
     store, switch = Store(args.store), KillSwitch(args.kill_at, kinds)
-    component, config = build("generate", {**SPEC, "state_dir": args.state_dir})
+    component, config = build("generate", {**SPEC, "state_dir": args.state_dir,
+                                           "max_concurrency": args.concurrency})
     settings = EndpointSettings(base_url=args.base_url, max_retries=1, timeout_s=60)
     sandbox = LocalSandbox(SandboxConfig(memory_mb=1024, drain_s=0.2))
     context = [CodePointer(file_path="calc/ops.py")]
@@ -136,6 +143,11 @@ async def child(args: argparse.Namespace) -> None:
                 INSTANCE, lambda: component.generate(INSTANCE, context, ctx))
     print(json.dumps({"status": result.status, "error": result.error, "events": switch.events,
                       "calls": service.calls, "hits": service.hits}))
+
+
+def distinct_requests(store_path: Path) -> int:
+    return Store(store_path).query("SELECT count(DISTINCT request_hash) AS n FROM sequences"
+                                   ).to_pylist()[0]["n"]
 
 
 def run_child(base: list[str], kill_at: int | None = None, kill_after_s: float | None = None,
@@ -159,6 +171,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--mode", choices=["step", "reply", "time"], default="step")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--concurrency", type=int, default=MACHINES,
+                        help="machines running at once (1: nothing else is in flight at a kill)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     for name in ("--store", "--state-dir", "--base-url", "--repo"):
         parser.add_argument(name, help=argparse.SUPPRESS)
@@ -168,23 +182,25 @@ def main() -> None:
         asyncio.run(child(args))
         return
     rng = random.Random(args.seed)
-    total_repeats = 0
-    print(f"{MACHINES} machines x {ATTEMPTS} attempts, kill mode {args.mode!r}")
+    totals = {"repeated": 0, "avoidable": 0, "lost": 0}
+    print(f"{MACHINES} machines x {ATTEMPTS} attempts, {args.concurrency} at once, "
+          f"kill mode {args.mode!r}")
     with tempfile.TemporaryDirectory() as tmp, ScriptedServer(SCRIPT) as server:
         repo = make_repo(Path(tmp) / "repo")
-        full_time = events = None
+        full_time = events = baseline = None
         for round_ in range(args.rounds + 1):
             work = Path(tmp) / f"round{round_}"
             work.mkdir()
             store_path = work / "store.duckdb"
             ingest_instances(Store(store_path), [INSTANCE], "bench", "bench")
-            base = [sys.executable, __file__, "--child", "--mode", args.mode, "--store", str(store_path),
+            base = [sys.executable, __file__, "--child", "--mode", args.mode,
+                    "--concurrency", str(args.concurrency), "--store", str(store_path),
                     "--state-dir", str(work / "states"), "--base-url", server.base_url,
                     "--repo", str(repo)]
             seen0 = server.stats().get("chat", 0)
             if round_ == 0:  # an uninterrupted run: the event count and the time to beat
                 code, full_time, info = run_child(base)
-                events = info["events"]
+                events, baseline = info["events"], server.stats().get("chat", 0) - seen0
                 print(f"uninterrupted: {full_time:.1f} s, {info['calls']} model calls, "
                       f"{events} events")
                 continue
@@ -197,19 +213,22 @@ def main() -> None:
                 code, killed_s, _ = run_child(base, kill_after_s=delay)
                 where = f"after {delay:.1f} s"
             before = server.stats().get("chat", 0) - seen0
+            recorded = distinct_requests(store_path)
             code2, resumed_s, info = run_child(base)
             seen = server.stats().get("chat", 0) - seen0
-            store = Store(store_path)
-            distinct = store.query("SELECT count(DISTINCT request_hash) AS n FROM sequences"
-                                   ).to_pylist()[0]["n"]
-            rows = store.query("SELECT count(*) AS n FROM patches").to_pylist()[0]["n"]
-            repeats = seen - distinct
-            total_repeats += repeats
-            print(f"round {round_}: killed at {where} (exit {code}, {killed_s:.1f} s, "
-                  f"{before} requests) -> resumed in {resumed_s:.1f} s ({info.get('calls')} "
-                  f"new calls, status {info.get('status')}); server saw {seen} requests, "
-                  f"{distinct} distinct, repeated {repeats}; {rows} candidates")
-    print(f"repeated model calls in {args.rounds} rounds: {total_repeats} (target 0)")
+            rows = Store(store_path).query("SELECT count(*) AS n FROM patches").to_pylist()[0]["n"]
+            repeated = seen - baseline
+            avoidable = repeated - (before - recorded)
+            lost = baseline - distinct_requests(store_path)
+            for key, value in (("repeated", repeated), ("avoidable", avoidable), ("lost", lost)):
+                totals[key] += value
+            print(f"round {round_}: killed at {where} (exit {code}, {killed_s:.1f} s; {before} "
+                  f"requests, {before - recorded} unrecorded) -> resumed in {resumed_s:.1f} s "
+                  f"({info.get('calls')} calls, {info.get('hits')} cache hits, "
+                  f"{info.get('status')}); repeated {repeated}, avoidable {avoidable}, "
+                  f"lost rows {lost}; {rows} candidates")
+    print(f"{args.rounds} rounds: repeated model calls {totals['repeated']} (target 0; "
+          f"avoidable {totals['avoidable']}), lost sequences rows {totals['lost']}")
 
 
 if __name__ == "__main__":

@@ -65,7 +65,7 @@ def start_server(script: Script) -> tuple[mp.Process, str]:
 
 def script_for(golds: list[str], latency_ms: float) -> Script:
     # the ranking rule first: a ranking prompt also holds `<file path="...` of relevant files
-    rules = [Rule(pattern=r'Rank these files.*?<file path="([^"]+)"', reply=r'["\1"]')]
+    rules = [Rule(pattern=r'<file path="([^"]+)" tokens=.*Rank these files', reply=r'["\1"]')]
     rules += [Rule(pattern=f'<file path="{g}">',
                   reply="RELEVANCE: Relevant\nSUMMARY: defines the failing behaviour.")
              for g in golds]
@@ -82,7 +82,7 @@ async def run_variant(name: str, component, config, instances: list[Instance], r
     settings = EndpointSettings(base_url=base_url, api_key_env=None,
                                 max_concurrency=concurrency, max_retries=2, timeout_s=60)
     cfg_hash = config.hash()
-    wall = 0.0
+    wall = index_s = 0.0
     async with StoreWriter(store) as writer:
         async with endpoint_service(store, writer, settings, model="bench/scripted") as service:
             cache = StageCache(store, writer, "localize", cfg_hash)
@@ -91,6 +91,12 @@ async def run_variant(name: str, component, config, instances: list[Instance], r
                 ctx = StageContext(model=service.handle(Binding(
                     instance_id=inst.instance_id, stage="localize", config_hash=cfg_hash)),
                     repo_dir=repo, log=logging.getLogger("bench"))
+                warm = getattr(component, "retrieval", None)
+                if warm is not None and hasattr(warm, "index_for"):
+                    # build (or open) the index outside the timed scan; reported on its own
+                    start = time.perf_counter()
+                    await warm.index_for(inst, ctx)
+                    index_s += time.perf_counter() - start
                 start = time.perf_counter()
                 result = await cache.get_or_compute(inst, lambda: component.locate(inst, ctx))
                 wall += time.perf_counter() - start
@@ -104,7 +110,7 @@ async def run_variant(name: str, component, config, instances: list[Instance], r
         "SELECT count(*) AS n FROM sequences WHERE config_hash = ? AND sample_idx = 0 AND "
         "len(messages) = 2", [cfg_hash]).to_pylist()[0]["n"]
     n = len(instances)
-    return {"wall_s": wall, "calls": calls, "calls_per_s": calls / wall if wall else 0.0,
+    return {"wall_s": wall, "index_s": index_s, "calls": calls, "calls_per_s": calls / wall if wall else 0.0,
             "calls_per_instance": row["n"] / n, "judged_per_instance": judged / n,
             "tokens_per_instance": (row["t"] or 0) / n,
             "gold_packed": sum(any(p.file_path == i.extra["gold"] for p in out)
@@ -146,23 +152,24 @@ def main() -> None:
             first = asyncio.run(run_variant("first", RetrievalFirstLocalizer(first_cfg),
                                             first_cfg, instances, repo, base_url,
                                             args.concurrency, work))
-            print(f"(retrieval-first wall time includes building the index once: "
-                  f"{time.perf_counter() - t1:.1f} s for the variant)")
+            print(f"retrieval index built in {first['index_s']:.1f} s (once per repo and "
+                  f"commit, not in the timings below); variant total "
+                  f"{time.perf_counter() - t1:.1f} s")
         finally:
             proc.terminate()
             proc.join()
 
     ideal = args.concurrency / (args.latency_ms / 1000) if args.latency_ms else float("inf")
-    rows = [("wall time, all instances (s)", "wall_s", "{:.1f}"),
+    rows = [("localize wall time, all instances (s)", "wall_s", "{:.1f}"),
             ("model calls made", "calls", "{:.0f}"),
             ("calls per second", "calls_per_s", "{:.0f}"),
             ("files judged per instance", "judged_per_instance", "{:.0f}"),
             ("model calls per instance", "calls_per_instance", "{:.0f}"),
             ("LLM tokens per instance", "tokens_per_instance", "{:,.0f}"),
             ("gold file in the packed context", "gold_packed", "{:.0%}")]
-    print(f"\n{'':34}{'full scan':>16}{f'retrieval top-{args.top_k}':>20}")
+    print(f"\n{'':38}{'full scan':>12}{f'retrieval top-{args.top_k}':>20}")
     for label, key, fmt in rows:
-        print(f"{label:34}{fmt.format(full[key]):>16}{fmt.format(first[key]):>20}")
+        print(f"{label:38}{fmt.format(full[key]):>12}{fmt.format(first[key]):>20}")
     ratio = full["tokens_per_instance"] / max(first["tokens_per_instance"], 1)
     print(f"\nretrieval-first uses {ratio:.0f}x fewer LLM tokens per instance; ideal call rate "
           f"at this latency and concurrency: {ideal:.0f}/s")

@@ -114,6 +114,9 @@ async def test_codemonkeys_retrieval_first_judges_only_the_top_k_files(store, re
         "SELECT count(*) AS n, sum(prompt_tokens) AS t FROM sequences WHERE config_hash = ? "
         "AND NOT from_cache", [cfg.hash()]).to_pylist()[0]
     assert run.chat_requests in (2, 3)  # two judgements, plus a ranking when both are relevant
+    rerun = await run_stage(store, RetrievalFirstLocalizer(cfg), cfg, instance, repo_dir,
+                            rules(), default="RELEVANCE: Not Relevant")
+    assert rerun.chat_requests == 0 and rerun.result.value == run.result.value
     full = CodeMonkeysConfig(ranking_samples=1)
     await run_stage(store, CodeMonkeysLocalizer(full), full, instance, repo_dir, rules(),
                     default="RELEVANCE: Not Relevant")

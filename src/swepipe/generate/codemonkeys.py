@@ -21,7 +21,9 @@ counts and the last exit codes; the full state is the JSON state file (`meta["st
 
 Resume: the state is saved after every step (`codemonkeys_state.StateFile`, under `state_dir`),
 so a killed run continues from the last completed step without repeating model calls or test
-runs already recorded. Test outputs shown to the model are scrubbed of run-specific text
+runs already recorded. A reply enters the state only once its `sequences` row is durable
+(`recorded`), so the state never holds a turn the store lost; a reply that arrived but was not
+saved is asked for again and answered by the call cache. Test outputs shown to the model are scrubbed of run-specific text
 (`prompting.scrub`) so a replayed conversation hits the call cache even when no state was saved.
 """
 
@@ -94,6 +96,23 @@ class CodeMonkeysConfig(ComponentConfig):
     """Machines running at once."""
 
 
+async def recorded(model: object) -> None:
+    """Wait until the model calls made so far are durable in `sequences`.
+
+    Why: a reply is saved in the machine state only once its `sequences` row is written. Saved
+    earlier, a kill before the store writer's next commit would lose the row for good (the
+    resumed machine never asks again), leaving a turn missing from the training data; saved
+    after, a kill in between costs at most a repeat of that one request, which the call cache
+    answers whenever the row did make it.
+    Workaround: the `Model` protocol has no flush. A handle (or wrapper) may offer `drain()`;
+    `ModelHandle` keeps its `ModelService`, whose public `drain()` waits for queued rows, in
+    `_service`. Models offering neither are not waited for."""
+    drain = getattr(model, "drain", None) or getattr(getattr(model, "_service", None), "drain",
+                                                     None)
+    if drain is not None:
+        await drain()
+
+
 class Machine:
     """One CodeMonkeys machine; `run()` steps it to the end, saving after every step."""
 
@@ -123,6 +142,7 @@ class Machine:
                                max_tokens=c.max_tokens, seed=c.seed, greedy_first=c.greedy_first)
         reply = await self.ctx.model.chat(s.messages, params, sample_idx=s.sample_index,
                                           trajectory_id=s.trajectory_id, turn=s.attempt_counter)
+        await recorded(self.ctx.model)
         s.messages.append(Message(role="assistant", content=reply.text))
         s.attempt_counter += 1
         action = parse_action(reply.text)

@@ -9,7 +9,7 @@ context, model), so a state written for another config is never resumed.
 
 `StateFile` writes the state as JSON after every step (to a temporary file, then an atomic rename:
 a kill mid-write leaves the previous step's state). A model reply is saved in the same write that
-records it, so a resumed machine never asks for a reply it already has; a kill between a reply's
+acts on it, so a resumed machine never asks for a reply it already has; a kill between a reply's
 arrival and that write is covered by the call cache, which answers the repeated request.
 """
 

@@ -122,8 +122,8 @@ class _Run:
 
     def __init__(self, owner: AgentlessLocalizer, instance: Instance, ctx: StageContext,
                  repo: Path) -> None:
-        self.cfg, self.owner, self.instance, self.ctx, self.repo = owner.config, owner, \
-            instance, ctx, repo
+        self.owner, self.cfg = owner, owner.config
+        self.instance, self.ctx, self.repo = instance, ctx, repo
         self.problems: list[str] = []
         self._texts: dict[str, str] = {}
 

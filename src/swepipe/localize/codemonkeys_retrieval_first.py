@@ -61,10 +61,11 @@ class RetrievalFirstLocalizer(CodeMonkeysLocalizer):
     def __init__(self, config: RetrievalFirstConfig | None = None) -> None:
         super().__init__(config)
         self.config: RetrievalFirstConfig
-        self._retrieval = build_localizer(self.config.retrieval)
+        self.retrieval = build_localizer(self.config.retrieval)
+        """The candidate source (public: a benchmark warms its index before timing the scan)."""
 
     async def candidates(self, instance: Instance, ctx: StageContext, repo: Path) -> list[str]:
-        found = await self._retrieval.locate(instance, ctx)
+        found = await self.retrieval.locate(instance, ctx)
         files = [f for f in ranked_files(found) if (repo / f).is_file()]
         ctx.log.info("codemonkeys_retrieval_first %s: judging %d of %d retrieved files",
                      instance.instance_id, min(len(files), self.config.top_k), len(files))

@@ -53,8 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                        "the rewards table; recomputation replaces")
     p.add_argument("--stage", choices=STAGES, help="only this stage (default: all, in order)")
     p.add_argument("--config", metavar="HASH", help="only this config hash")
-    p.add_argument("--metric", action="append", choices=METRIC_NAMES,
-                   help="only this metric (repeatable)")
+    p.add_argument("--metric", action="append", choices=METRIC_NAMES, metavar="NAME",
+                   help="only this metric (repeatable; names: docs/metrics.md)")
     p.add_argument("--repos", type=Path, metavar="DIR",
                    help="local clones named <owner>__<name>: enables function_recall")
     p.set_defaults(handler=cmd_rewards)
