@@ -62,5 +62,5 @@ def build(stage: StageName, spec: dict[str, Any]) -> tuple[Any, ComponentConfig]
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise InputError(err["msg"], field=f"{stage}.{where}") from exc
+        raise InputError(err["msg"], field=f"{stage}.{where}" if where else stage) from exc
     return cls(config), config
