@@ -53,7 +53,8 @@ def clamp(x, lo, hi):
 '''
 FIXED = OPS.replace("return a - b  # seeded bug", "return a + b").replace(
     "return lo  # seeded bug", "return hi")
-TESTS = ("from calc.ops import add, clamp, mul\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
+TESTS = ("from calc.ops import add, clamp, mul\n\n\n"
+         "def test_add():\n    assert add(2, 3) == 5\n\n\n"
          "def test_clamp():\n    assert clamp(9, 0, 5) == 5\n\n\n"
          "def test_mul():\n    assert mul(2, 3) == 6\n")
 ISSUE = "calc.ops.add(2, 3) returns -1 instead of 5, and clamp(9, 0, 5) returns 0 instead of 5."

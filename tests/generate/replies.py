@@ -15,7 +15,8 @@ GOOD_BOTH = (GOOD_ADD + edit("calc/ops.py", "        return lo  # seeded bug",
 BROKEN_MARKERS = (f"{FENCE}python\n### calc/ops.py\n<<<<<<< SEARCH\n    return a - b\n"
                   f"    return a + b\n{FENCE}\n")
 MISSING_FILE = edit("calc/missing.py", "def add(a, b):", "def add(a, b):  # fixed")
-NOT_FOUND = edit("calc/ops.py", "def add(x, y):\n    return x - y", "def add(x, y):\n    return x + y")
+NOT_FOUND = edit("calc/ops.py", "def add(x, y):\n    return x - y",
+                 "def add(x, y):\n    return x + y")
 OUTSIDE = edit("../outside.py", "", "print('escaped')")
 SYNTAX_ERROR = edit("calc/ops.py", "def add(a, b):\n    return a - b  # seeded bug",
                     "def add(a, b)\n    return a + b")

@@ -158,7 +158,8 @@ class CancelAfterReply:
 
 
 def distinct_requests(store) -> int:
-    return store.query("SELECT count(DISTINCT request_hash) AS n FROM sequences").to_pylist()[0]["n"]
+    rows = store.query("SELECT count(DISTINCT request_hash) AS n FROM sequences").to_pylist()
+    return rows[0]["n"]
 
 
 @pytest.mark.parametrize("kill", ["during_a_test_run", "right_after_a_reply"])
@@ -202,3 +203,12 @@ async def test_killed_machines_resume_without_repeating_a_model_call(
     assert [r["status"] for r in rows] == ["ok", "ok"]
     assert all(json.loads(r["meta"])["attempt_history"] == [
         "EMITTED_TEST", "EDIT_FAILED", "EMITTED_EDIT", "EMITTED_DONE"] for r in rows)
+
+
+def test_a_state_saved_by_another_run_or_format_is_never_resumed(tmp_path):
+    file = StateFile(tmp_path / "0.json")
+    file.save(MachineState(key="run-a", sample_index=0, trajectory_id="t", attempt_counter=3))
+    assert file.load("run-a").attempt_counter == 3
+    assert file.load("run-b") is None
+    (tmp_path / "0.json").write_text("{not json")
+    assert file.load("run-a") is None

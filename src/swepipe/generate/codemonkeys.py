@@ -23,8 +23,9 @@ Resume: the state is saved after every step (`codemonkeys_state.StateFile`, unde
 so a killed run continues from the last completed step without repeating model calls or test
 runs already recorded. A reply enters the state only once its `sequences` row is durable
 (`recorded`), so the state never holds a turn the store lost; a reply that arrived but was not
-saved is asked for again and answered by the call cache. Test outputs shown to the model are scrubbed of run-specific text
-(`prompting.scrub`) so a replayed conversation hits the call cache even when no state was saved.
+saved is asked for again and answered by the call cache. Test outputs shown to the model are
+scrubbed of run-specific text (`prompting.scrub`), so a replayed conversation hits the call cache
+even when no state was saved.
 """
 
 from __future__ import annotations

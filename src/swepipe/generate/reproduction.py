@@ -217,7 +217,8 @@ class ReproductionGenerator:
 def as_patch(test: ReproductionTest, result: ReproductionResult) -> Patch:
     """A test sample as a Patch creating `reproduce_bug.py` (Agentless' `test_patch` form)."""
     meta = {"kind": "reproduction_test", "verdict": test.verdict,
-            "reproduces": test.status == "reproduces", "votes": result.votes.get(test.sample_idx, 0),
+            "reproduces": test.status == "reproduces",
+            "votes": result.votes.get(test.sample_idx, 0),
             "chosen": test.sample_idx == result.chosen, "output": test.output}
     if test.script is None:
         return Patch(diff="", sample_idx=test.sample_idx, status="unparseable",

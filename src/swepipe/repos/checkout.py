@@ -64,7 +64,8 @@ class Checkouts:
 
     def __init__(self, config: CheckoutConfig) -> None:
         self.config = config
-        self.cache_dir = Path(config.cache_dir)
+        self.cache_dir = Path(config.cache_dir).expanduser()
+        self.repos_dir = Path(config.repos_dir).expanduser() if config.repos_dir else None
 
     # ------------------------------------------------------------------ public
 
@@ -88,16 +89,16 @@ class Checkouts:
     def clone_for(self, repo: str) -> Path:
         """The git directory to read `repo` from (a local clone, or one made on demand)."""
         name = repo_dirname(repo)
-        if self.config.repos_dir is not None:
-            for candidate in (self.config.repos_dir / name, self.config.repos_dir / f"{name}.git",
-                              self.config.repos_dir / repo):
+        if self.repos_dir is not None:
+            for candidate in (self.repos_dir / name, self.repos_dir / f"{name}.git",
+                              self.repos_dir / repo):
                 if candidate.is_dir() and self._is_git(candidate):
                     return candidate
         mirror = self.cache_dir / "_clones" / f"{name}.git"
         if mirror.exists():
             return mirror
         if not self.config.allow_network:
-            where = self.config.repos_dir / name if self.config.repos_dir else "(no repos_dir)"
+            where = self.repos_dir / name if self.repos_dir else "(no repos_dir)"
             raise InputError(f"no local clone of {repo} at {where}; add it there or set "
                              "allow_network to clone it", field="repo")
         url = self.config.clone_url.format(repo=repo, dirname=name)

@@ -15,6 +15,7 @@ import fcntl
 import os
 import shutil
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -71,12 +72,29 @@ def build_dir_once(final: Path, build: Callable[[Path], None]) -> Path:
     return final
 
 
+_task_locks: weakref.WeakValueDictionary[tuple[int, str], asyncio.Lock] = \
+    weakref.WeakValueDictionary()
+
+
 async def build_dir_once_async(final: Path,
                                build: Callable[[Path], Awaitable[None]]) -> Path:
     """`build_dir_once` for an async `build` (e.g. one that calls a served embedder).
 
-    The lock is taken in a worker thread so that waiting for another builder never blocks the
-    event loop; `flock` is not bound to a thread, so releasing it from the loop is fine."""
+    Tasks of one process queue on an asyncio lock, so at most one of them waits for the file
+    lock in a worker thread: were every task to block a thread on `flock`, the default executor
+    (few threads on a small machine) could have none left for the builder itself. The file lock
+    is taken in a thread so waiting never blocks the loop; `flock` is not bound to a thread."""
+    if final.exists():
+        return final
+    key = (id(asyncio.get_running_loop()), str(final))
+    task_lock = _task_locks.get(key)
+    if task_lock is None:
+        task_lock = _task_locks[key] = asyncio.Lock()
+    async with task_lock:
+        return await _build_async_locked(final, build)
+
+
+async def _build_async_locked(final: Path, build: Callable[[Path], Awaitable[None]]) -> Path:
     if final.exists():
         return final
     lock = contextlib.ExitStack()
