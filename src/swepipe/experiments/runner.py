@@ -28,6 +28,7 @@ from swepipe.models.local import endpoint_service, scripted_service
 from swepipe.models.scripted_rules import load_script
 from swepipe.protocols import StageContext
 from swepipe.repos.checkout import CheckoutConfig, Checkouts
+from swepipe.select.test_matrix import StoreTestMatrix
 from swepipe.store.configs import config_row, register_configs
 from swepipe.store.stage_cache import StageCache, StageResult
 from swepipe.store.store import Store
@@ -88,6 +89,8 @@ class Runner:
         self.checkouts = Checkouts(CheckoutConfig(cache_dir=config.cache_dir / "checkouts",
                                                   repos_dir=config.repos_dir))
         self.sandbox = LocalSandbox(config.sandbox)
+        # selectors that run tests on candidates read and extend the matrix in `test_runs`
+        self.test_matrix = StoreTestMatrix(store, writer)
 
     @classmethod
     @asynccontextmanager
@@ -132,7 +135,8 @@ class Runner:
                 run_id=self.run_id, instance_id=instance.instance_id, stage=stage,
                 config_hash=built.hash, policy=self.config.cache.get(stage, "use")))
         return StageContext(model=model, repo_dir=repo_dir, executor=self.sandbox,
-                            log=logging.getLogger(f"swepipe.{stage}"))
+                            log=logging.getLogger(f"swepipe.{stage}"),
+                            extras={"test_matrix": self.test_matrix})
 
     async def _repo_dir(self, instance: Instance) -> Any:
         if self.config.repos_dir is None:

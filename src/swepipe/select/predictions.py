@@ -17,31 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from swepipe.errors import InputError
+from swepipe.store.sql_files import load_query
 from swepipe.store.store import Store
 
 HARNESS_KEYS = ("instance_id", "model_name_or_path", "model_patch")
-
-_MATCHING = """
-SELECT config_hash, any_value(component) AS component FROM (
-    SELECT config_hash, component FROM configs WHERE stage = 'select'
-    UNION ALL
-    SELECT DISTINCT config_hash, NULL FROM stage_runs WHERE stage = 'select'
-) WHERE starts_with(config_hash, $prefix)
-GROUP BY config_hash ORDER BY config_hash
-"""
-
-_CURRENT = """
-WITH latest AS (
-    SELECT instance_id, max(attempt) AS attempt FROM stage_runs
-    WHERE stage = 'select' AND config_hash = $config_hash AND status = 'done'
-    GROUP BY instance_id
-)
-SELECT s.instance_id, s.patch
-FROM selections AS s JOIN latest USING (instance_id, attempt)
-WHERE s.config_hash = $config_hash
-ORDER BY s.instance_id
-"""
-
 
 @dataclass
 class PredictionsReport:
@@ -60,7 +39,8 @@ def resolve_config(store: Store, ref: str) -> tuple[str, str | None]:
     ref = ref.strip().lower()
     if not ref:
         raise InputError("empty config hash", field="config")
-    rows = store.query(_MATCHING, {"prefix": ref}, read_only=True).to_pylist()
+    rows = store.query(load_query("select/predictions_matching_configs"), {"prefix": ref},
+                       read_only=True).to_pylist()
     if not rows:
         raise InputError(f"no selection config matches {ref!r} (see `swepipe status`)",
                          field="config")
@@ -74,7 +54,8 @@ def resolve_config(store: Store, ref: str) -> tuple[str, str | None]:
 
 def predictions(store: Store, config_hash: str, model_name: str) -> list[dict[str, str]]:
     """The harness rows of a (full) selection config hash."""
-    rows = store.query(_CURRENT, {"config_hash": config_hash}, read_only=True).to_pylist()
+    rows = store.query(load_query("select/predictions_current"), {"config_hash": config_hash},
+                       read_only=True).to_pylist()
     return [{"instance_id": r["instance_id"], "model_name_or_path": model_name,
              "model_patch": r["patch"] or ""} for r in rows]
 

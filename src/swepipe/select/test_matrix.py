@@ -35,6 +35,7 @@ from swepipe.errors import ExecutionError
 from swepipe.execute.workcopy import PatchRejected
 from swepipe.protocols import Executor
 from swepipe.select.script_runner import ScriptRunConfig, StatusFn, run_scripts
+from swepipe.store.sql_files import load_query
 from swepipe.store.store import Store, insert_rows
 from swepipe.store.writer import RowsCommit, StoreWriter
 
@@ -101,14 +102,6 @@ class MemoryTestMatrix:
         self.texts.update(texts or {})
 
 
-_LOOKUP = """
-SELECT patch_hash, test_kind, test_id, status, exit_code, duration_s, output, executor
-FROM test_runs
-WHERE instance_id = $instance_id AND list_contains($patches, patch_hash)
-  AND list_contains($kinds, test_kind)
-"""
-
-
 class StoreTestMatrix:
     """The matrix in the store's `test_runs` table. Writes go through the run's `StoreWriter`
     when given (group commit, FIFO with the stage results), else one short transaction each."""
@@ -122,7 +115,8 @@ class StoreTestMatrix:
             return {}
         params = {"instance_id": instance_id, "patches": sorted({k[0] for k in wanted}),
                   "kinds": sorted({k[1] for k in wanted})}
-        table = await asyncio.to_thread(self.store.query, _LOOKUP, params)
+        table = await asyncio.to_thread(self.store.query,
+                                        load_query("select/test_matrix_lookup"), params)
         runs = (TestRun.model_validate(row) for row in table.to_pylist())
         return {run.key: run for run in runs if run.key in wanted}
 
