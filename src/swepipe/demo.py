@@ -1,18 +1,35 @@
-"""`swepipe demo`: the README's main command. Needs no network and no model.
+"""`swepipe demo`: the README's main command. No network, no model download.
 
-Today it creates a local store, ingests the SWE-bench Lite rows bundled in the package, and
-prints the store's status. The pipeline stages join it as they land (see the README).
+1. creates a local store (`./swepipe.duckdb` unless `--store`) and ingests the SWE-bench Lite rows
+   bundled in the package;
+2. migrates the bundled legacy Agentless cache (a real v1.5 localization run on 7 Lite instances);
+3. builds the bundled mini-benchmark (three small real repositories with an issue, a gold patch
+   and tests each) and runs the `agentless` and `codemonkeys` presets on it end to end, against
+   the scripted model server (or a real endpoint with `--endpoint URL --model NAME`);
+4. runs the gold tests of every candidate in the sandbox, computes every pseudo-reward, and prints
+   the stage-quality report.
+Everything is cached: a second `swepipe demo` reads its results back instead of recomputing.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 from importlib import resources
 from pathlib import Path
 
-from swepipe.datasets.ingest import ingest_file
-from swepipe.store.commands import cmd_status
+from swepipe.datasets.ingest import ingest_file, ingest_instances
+from swepipe.execute.evaluate import evaluate
+from swepipe.execute.sandbox import LocalSandbox
+from swepipe.experiments.commands import run_config
+from swepipe.experiments.config import load_config
+from swepipe.migrate.api import migrate_agentless
+from swepipe.minibench import build_minibench
+from swepipe.rewards.compute import compute_rewards
+from swepipe.rewards.report import print_summary
 from swepipe.store.store import Store
+
+PRESETS = ("agentless", "codemonkeys")
 
 
 def bundled(name: str) -> Path:
@@ -20,16 +37,45 @@ def bundled(name: str) -> Path:
     return Path(str(resources.files("swepipe") / "data" / name))
 
 
-def run_demo(store: Store) -> None:
-    print(f"store: {store.path}")
+def run_demo(store: Store, *, endpoint: str | None = None, model: str | None = None) -> int:
+    """Run the whole demo; returns the number of instances with a failed stage."""
+    work = store.path.resolve().parent / ".swepipe-cache"
+    print(f"store: {store.path}   work dir: {work}")
     print(ingest_file(store, bundled("swe-bench-lite-test.jsonl.gz"), "swe-bench-lite"))
+    print(migrate_agentless(store, bundled("legacy/agentless-v1.5-lite-7")))
+    instances = build_minibench(work / "repos")
+    print(ingest_instances(store, instances, "minibench", "bundled mini-benchmark"))
+    overrides = [f"repos_dir={work / 'repos'}", f"cache_dir={work}"]
+    if endpoint:
+        overrides += [f"model.endpoint.base_url={endpoint}", f"model.name={model or 'default'}"]
+        print(f"model: {model} at {endpoint}")
+    else:
+        from swepipe.demo_script import write_demo_script
+
+        script = write_demo_script(work / "demo-script.json")
+        overrides.append(f"model.script={script}")
+        print("model: SCRIPTED. Replies come from regex rules in the package (no real model), so "
+              "the figures below show the machinery, not a model's skill.")
+    failed = 0
+    for preset in PRESETS:
+        print(f"\n== preset {preset}")
+        outcomes, _ = asyncio.run(run_config(store, load_config(preset, overrides), live=False))
+        failed += sum(o.failed for o in outcomes)
+    report = asyncio.run(evaluate(store, LocalSandbox(), work / "repos", work / "checkouts"))
+    print(f"\ngold tests: {report.candidates} new candidates run, {report.resolved} resolved")
+    print(compute_rewards(store, repos_dir=work / "repos"))
+    print()
+    print_summary(store)
+    return failed
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    run_demo(Store(args.store))
-    return cmd_status(args)
+    failed = run_demo(Store(args.store), endpoint=args.endpoint, model=args.model)
+    return 1 if failed else 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="run the offline demo on bundled data (no network, no model)")
+    p.add_argument("--endpoint", help="OpenAI-compatible base URL of a real model (with /v1)")
+    p.add_argument("--model", help="model name at --endpoint")
     p.set_defaults(handler=cmd_demo)
