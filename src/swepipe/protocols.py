@@ -42,6 +42,11 @@ class Model(Protocol):
         """Exact count when the endpoint offers a tokenizer, else a documented estimate."""
         ...
 
+    async def drain(self) -> None:
+        """Wait until the calls made so far are durable in `sequences` (for components that
+        save their own state, like a state machine, and must not save past the log)."""
+        ...
+
 
 @runtime_checkable
 class Embedder(Protocol):

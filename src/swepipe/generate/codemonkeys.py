@@ -47,7 +47,7 @@ from swepipe.generate.context import pointers_for_sample, render_context
 from swepipe.generate.prompting import gather_samples, render, sample_params, show_output
 from swepipe.hashing import ComponentConfig, Runtime, canonical_json
 from swepipe.patch.search_replace import patch_from_output
-from swepipe.protocols import StageContext
+from swepipe.protocols import Model, StageContext
 from swepipe.types import CodePointer, ExecutionOutput, Instance, Message, Patch
 
 SCRIPT_NAME = "swepipe_issue_test.py"
@@ -97,21 +97,15 @@ class CodeMonkeysConfig(ComponentConfig):
     """Machines running at once."""
 
 
-async def recorded(model: object) -> None:
+async def recorded(model: Model) -> None:
     """Wait until the model calls made so far are durable in `sequences`.
 
     Why: a reply is saved in the machine state only once its `sequences` row is written. Saved
     earlier, a kill before the store writer's next commit would lose the row for good (the
     resumed machine never asks again), leaving a turn missing from the training data; saved
     after, a kill in between costs at most a repeat of that one request, which the call cache
-    answers whenever the row did make it.
-    Workaround: the `Model` protocol has no flush. A handle (or wrapper) may offer `drain()`;
-    `ModelHandle` keeps its `ModelService`, whose public `drain()` waits for queued rows, in
-    `_service`. Models offering neither are not waited for."""
-    drain = getattr(model, "drain", None) or getattr(getattr(model, "_service", None), "drain",
-                                                     None)
-    if drain is not None:
-        await drain()
+    answers whenever the row did make it."""
+    await model.drain()
 
 
 class Machine:

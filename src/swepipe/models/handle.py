@@ -155,6 +155,9 @@ class ModelHandle:
         svc._inflight.pop(key, None)
         return completion
 
+    async def drain(self) -> None:
+        await self._service.drain()
+
     async def count_tokens(self, text: str) -> int:
         exact = await self._service.backend.tokenize(self.name, text)
         return estimate_tokens(text) if exact is None else exact
