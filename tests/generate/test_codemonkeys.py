@@ -156,6 +156,9 @@ class CancelAfterReply:
             await asyncio.sleep(3600)
         return reply
 
+    async def drain(self):
+        await self.inner.drain()
+
 
 def distinct_requests(store) -> int:
     rows = store.query("SELECT count(DISTINCT request_hash) AS n FROM sequences").to_pylist()
