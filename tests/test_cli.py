@@ -1,6 +1,9 @@
+import argparse
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 from swepipe.cli import build_parser, main
 
@@ -39,9 +42,28 @@ def test_sql_is_read_only(tmp_path, capsys):
     assert "read-only" in capsys.readouterr().err.lower()
 
 
-def test_every_command_has_help_text():
-    parser = build_parser()
-    sub = next(a for a in parser._actions if a.dest == "command")
-    helps = {a.dest: a.help for a in sub._choices_actions}
-    assert set(helps) == set(sub.choices)
-    assert all(helps.values()), helps
+def _commands(parser, prefix=""):
+    """(name, help) of every command and sub-command."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {a.dest: a.help for a in action._choices_actions}
+            for name, child in action.choices.items():
+                yield f"{prefix}{name}", helps.get(name)
+                yield from _commands(child, f"{prefix}{name} ")
+
+
+def test_every_command_has_help_text_and_is_in_the_readme():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    commands = dict(_commands(build_parser()))
+    assert {"demo", "run", "ingest", "status", "sql", "rewards", "migrate agentless"} <= set(commands)
+    assert [name for name, text in commands.items() if not text] == []
+    missing = [name for name in commands
+               if f"swepipe {name}" not in readme and not _grouped(name, readme)]
+    assert missing == []
+
+
+def _grouped(name, readme):
+    # sub-commands written together on one line: `swepipe migrate agentless|codemonkeys PATH`
+    head, _, tail = name.rpartition(" ")
+    return bool(head) and re.search(rf"swepipe {re.escape(head)} [^\n]*\b{re.escape(tail)}\b",
+                                    readme) is not None
