@@ -21,10 +21,11 @@ from pathlib import Path
 import yaml
 
 from swepipe.datasets.ingest import ingest_instances
-from swepipe.experiments.config import PRESETS_DIR
+from swepipe.experiments.config import PRESETS_DIR, load_config
 from swepipe.hashing import ComponentConfig
 from swepipe.minibench import build_minibench, replicate
 from swepipe.protocols import StageContext
+from swepipe.repos.checkout import CheckoutConfig, Checkouts
 from swepipe.store import Store
 from swepipe.types import CodePointer, Instance, Message, Patch, SamplingParams
 
@@ -113,22 +114,28 @@ def replicas(base: list[Instance], n: int) -> list[Instance]:
             for k, i in enumerate(replicate(base, n))]
 
 
-def prepare(folder: Path, n: int, config_arg: str) -> tuple[Path, str, Path | None, list[str]]:
+def prepare(folder: Path, n: int, config_arg: str, script: str | None = None,
+            ) -> tuple[Path, str, Path | None, list[str]]:
     """Repos, a store holding `n` replicas, and the config to run: (store path, config,
-    script for the server, overrides)."""
+    script for the server, overrides). `script` overrides the config's `model.script`."""
     repos = folder / "repos"
     base = build_minibench(repos)
+    # build the checkouts now: the timed runs measure the pipeline, not `git checkout-index`
+    checkouts = Checkouts(CheckoutConfig(cache_dir=folder / "cache" / "checkouts",
+                                         repos_dir=repos))
+    for instance in base:
+        checkouts.checkout(instance.repo, instance.base_commit)
     store_path = folder / "base.duckdb"
     ingest_instances(Store(store_path), replicas(base, n), DATASET, "minibench-replicas")
     overrides = [f"repos_dir={repos}", f"cache_dir={folder / 'cache'}", f"dataset={DATASET}"]
-    if config_arg == "auto":
-        config_arg = "agentless" if (PRESETS_DIR / "agentless.toml").exists() else "builtin"
+    if config_arg == "auto":  # the preset once it ships a script for the mini-benchmark
+        preset = PRESETS_DIR / "agentless.toml"
+        config_arg = "agentless" if preset.exists() and load_config(preset).model.script \
+            else "builtin"
     if config_arg == "builtin":
         config, script = write_builtin(folder, base)
         return store_path, str(config), script, overrides
-    from swepipe.experiments.config import load_config
-
-    script = load_config(config_arg).model.script
+    script = script or load_config(config_arg).model.script
     return store_path, config_arg, Path(script) if script else None, overrides
 
 

@@ -7,7 +7,10 @@ set to the same value so the endpoint is the only bound). On Ray each worker has
 so the ideal with w workers divides by w * C. The store starts empty each time.
 
     python benchmarks/pipeline_throughput.py [--config auto|agentless|builtin|FILE]
-        [--instances 300] [--latency-ms 50] [--concurrency 16] [--no-ray]
+        [--script FILE] [--instances 300] [--latency-ms 50] [--concurrency 16] [--no-ray]
+
+`auto` takes the agentless preset once it names a `model.script` for the mini-benchmark, and
+the built-in pipeline (see _bench_pipeline.py) until then.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ def main() -> None:
     parser.add_argument("--config", default="auto",
                         help="auto (agentless preset if present, else builtin), agentless, "
                              "builtin, or a config file")
+    parser.add_argument("--script", help="scripted-server script (default: the config's "
+                                             "model.script)")
     parser.add_argument("--instances", type=int, default=300)
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--concurrency", type=int, default=16)
@@ -50,7 +55,8 @@ def main() -> None:
     lat, c = args.latency_ms / 1000, args.concurrency
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        base, config_arg, script, overrides = prepare(folder, args.instances, args.config)
+        base, config_arg, script, overrides = prepare(folder, args.instances, args.config,
+                                                       args.script)
         server = ServerProcess(script, args.latency_ms)
         try:
             overrides += [server.endpoint(c)] + [f"concurrency.{s}={c}"
