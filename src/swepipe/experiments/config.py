@@ -58,6 +58,18 @@ class ModelConfig(BaseModel):
     """Scripted-server script file (YAML/JSON) used when `endpoint` is None."""
 
 
+class EmbedderConfig(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    name: str
+    """Served embedding model; a retrieval localizer with `embedder = <name>` uses it."""
+    dim: int | None = None
+    """Vector size, when known before the first call."""
+    endpoint: EndpointSettings | None = None
+    """Where it is served (runtime). None = the same endpoint as `model` (or the scripted
+    server, whose embeddings are deterministic)."""
+
+
 class PipelineConfig(BaseModel):
     model_config = {"extra": "forbid"}
 
@@ -70,6 +82,8 @@ class PipelineConfig(BaseModel):
     limit: int | None = None
     """At most this many instances (in id order)."""
     model: ModelConfig = Field(default_factory=ModelConfig)
+    embedder: EmbedderConfig | None = None
+    """A served embedding model for retrieval (default: the local embedder, no model)."""
     localize: dict[str, Any] = Field(default_factory=lambda: {"component": "oracle"})
     """The localizer: `component` plus its config fields."""
     generate: dict[str, Any] = Field(default_factory=lambda: {"component": "oracle"})

@@ -23,6 +23,8 @@ from swepipe.datasets.ingest import load_instances
 from swepipe.errors import InputError
 from swepipe.execute.sandbox import LocalSandbox
 from swepipe.experiments.config import BuiltStage, ModelConfig, PipelineConfig, build_stages
+from swepipe.models.client import OpenAIClient
+from swepipe.models.embedder import EndpointEmbedder
 from swepipe.models.handle import Binding, ModelService
 from swepipe.models.local import endpoint_service, scripted_service
 from swepipe.models.scripted_rules import load_script
@@ -91,6 +93,7 @@ class Runner:
         self.sandbox = LocalSandbox(config.sandbox)
         # selectors that run tests on candidates read and extend the matrix in `test_runs`
         self.test_matrix = StoreTestMatrix(store, writer)
+        self.embedder: EndpointEmbedder | None = None
 
     @classmethod
     @asynccontextmanager
@@ -107,8 +110,13 @@ class Runner:
                 if built.model is not None and _model_key(built.model) not in services:
                     services[_model_key(built.model)] = await stack.enter_async_context(
                         _service(store, writer, built.model))
+            embedder = None
+            if config.embedder is not None:
+                embedder = await _embedder(stack, config, services)
             try:
-                yield cls(store, config, stages, writer, services, run_id)
+                runner = cls(store, config, stages, writer, services, run_id)
+                runner.embedder = embedder
+                yield runner
                 status = "finished"
             except (KeyboardInterrupt, asyncio.CancelledError):
                 status = "interrupted"
@@ -135,6 +143,7 @@ class Runner:
                 run_id=self.run_id, instance_id=instance.instance_id, stage=stage,
                 config_hash=built.hash, policy=self.config.cache.get(stage, "use")))
         return StageContext(model=model, repo_dir=repo_dir, executor=self.sandbox,
+                            embedder=self.embedder,
                             log=logging.getLogger(f"swepipe.{stage}"),
                             extras={"test_matrix": self.test_matrix})
 
@@ -203,6 +212,22 @@ def finish_run(store: Store, run_id: str, status: str) -> None:
     with store.transaction() as conn:
         conn.execute("UPDATE runs SET status = ?, finished_at = now() WHERE run_id = ?",
                      [status, run_id])
+
+
+async def _embedder(stack: AsyncExitStack, config: PipelineConfig,
+                    services: dict[str, ModelService]) -> EndpointEmbedder:
+    spec = config.embedder
+    if spec.endpoint is not None:
+        client = await stack.enter_async_context(OpenAIClient(spec.endpoint))
+    elif services:  # the model's endpoint serves embeddings too (vLLM can; the scripted one does)
+        client = next(iter(services.values())).backend
+    else:
+        raise InputError("embedder.endpoint is not set and no stage uses a model whose "
+                         "endpoint could serve embeddings", field="embedder.endpoint")
+    embedder = EndpointEmbedder(client, spec.name, spec.dim)
+    if spec.dim is None:  # indexes are keyed by (name, dim): learn the size with one call
+        await embedder.embed(["dimension probe"])
+    return embedder
 
 
 def _model_key(model: ModelConfig) -> str:

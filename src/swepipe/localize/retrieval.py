@@ -91,6 +91,7 @@ class RetrievalLocalizer:
     """Implements `Localizer` with embedding retrieval."""
 
     Config = RetrievalLocalizerConfig
+    uses_model = False  # the model identity stays out of its config hash
 
     def __init__(self, config: RetrievalLocalizerConfig | None = None) -> None:
         self.config = config or RetrievalLocalizerConfig()

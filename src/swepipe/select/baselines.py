@@ -36,6 +36,7 @@ class RandomConfig(ComponentConfig):
 
 class RandomSelector:
     Config = RandomConfig
+    uses_model = False  # the model identity stays out of its config hash
 
     def __init__(self, config: RandomConfig) -> None:
         self.config = config
@@ -58,6 +59,7 @@ class FirstConfig(ComponentConfig):
 
 class FirstSelector:
     Config = FirstConfig
+    uses_model = False  # the model identity stays out of its config hash
 
     def __init__(self, config: FirstConfig) -> None:
         self.config = config
@@ -82,6 +84,7 @@ class OracleConfig(ComponentConfig):
 
 class OracleSelector:
     Config = OracleConfig
+    uses_model = False  # the model identity stays out of its config hash
 
     def __init__(self, config: OracleConfig) -> None:
         self.config = config

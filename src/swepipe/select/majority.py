@@ -24,6 +24,7 @@ class MajorityVoteConfig(ComponentConfig):
 
 class MajorityVoteSelector:
     Config = MajorityVoteConfig
+    uses_model = False  # the model identity stays out of its config hash
 
     def __init__(self, config: MajorityVoteConfig) -> None:
         self.config = config

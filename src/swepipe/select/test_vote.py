@@ -103,6 +103,7 @@ class TestVoteSelector:
 
     __test__ = False
     Config = TestVoteConfig
+    uses_model = False  # the model identity stays out of its config hash
 
     def __init__(self, config: TestVoteConfig) -> None:
         self.config = config
