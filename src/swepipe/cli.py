@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "swepipe.models.commands",
     "swepipe.rewards.commands",
     "swepipe.execute.commands",
+    "swepipe.execute.coverage_commands",
     "swepipe.experiments.commands",
     "swepipe.demo",
     "swepipe.migrate.commands",

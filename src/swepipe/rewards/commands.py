@@ -10,11 +10,22 @@ from swepipe.types import STAGES
 
 
 def cmd_rewards(args: argparse.Namespace) -> int:
+    from swepipe.errors import InputError
     from swepipe.rewards.compute import compute_rewards
+    from swepipe.rewards.llm_similarity import METRIC, run_llm_similarity
 
-    report = compute_rewards(Store(args.store, create=False), stage=args.stage,
-                             config_hash=args.config, metrics=args.metric or None,
-                             repos_dir=args.repos)
+    store = Store(args.store, create=False)
+    # llm_similarity costs model calls: computed only when asked for, by name, with a judge
+    sql_metrics = [m for m in args.metric or () if m != METRIC]
+    if METRIC in (args.metric or ()):
+        if not args.judge_model:
+            raise InputError("--metric llm_similarity needs --judge-model", field="judge_model")
+        print(run_llm_similarity(store, args.judge_model, endpoint=args.judge_endpoint,
+                                 config_hash=args.config))
+        if not sql_metrics:
+            return 0
+    report = compute_rewards(store, stage=args.stage, config_hash=args.config,
+                             metrics=sql_metrics or None, repos_dir=args.repos)
     print(report)
     return 0
 
@@ -53,8 +64,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                                        "the rewards table; recomputation replaces")
     p.add_argument("--stage", choices=STAGES, help="only this stage (default: all, in order)")
     p.add_argument("--config", metavar="HASH", help="only this config hash")
-    p.add_argument("--metric", action="append", choices=METRIC_NAMES, metavar="NAME",
-                   help="only this metric (repeatable; names: docs/metrics.md)")
+    p.add_argument("--metric", action="append", choices=(*METRIC_NAMES, "llm_similarity"),
+                   metavar="NAME", help="only this metric (repeatable; names: docs/metrics.md)")
+    p.add_argument("--judge-model", metavar="NAME", help="judge model of llm_similarity")
+    p.add_argument("--judge-endpoint", metavar="URL",
+                   help="OpenAI base URL of the judge (default: the offline scripted judge)")
     p.add_argument("--repos", type=Path, metavar="DIR",
                    help="local clones named <owner>__<name>: enables function_recall")
     p.set_defaults(handler=cmd_rewards)

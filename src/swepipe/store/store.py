@@ -8,7 +8,9 @@ reads while a run is going. Bulk commands that own the store for a while (ingest
 migrate) wrap their work in `store.session()` to keep one connection for its duration.
 
 Inside one process every operation takes the same lock, so asyncio tasks and threads never use a
-connection concurrently; the `StoreWriter` groups many tasks' commits into one transaction.
+connection concurrently; the `StoreWriter` groups many tasks' commits into one transaction, and
+while commits keep coming it keeps the file open (`open_session`) for up to a second at a time,
+since opening and closing (with its checkpoint) costs more than a batch of inserts.
 """
 
 from __future__ import annotations
@@ -106,18 +108,28 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Store]:
-        """Keep one read-write connection open for a bulk operation (blocks other processes)."""
+        """Keep one read-write connection open across operations (other processes wait).
+
+        Operations inside still take the lock one at a time, so threads of this process can share
+        the session; it may be entered in one thread and left in another."""
+        self.open_session()
+        try:
+            yield self
+        finally:
+            self.close_session()
+
+    def open_session(self) -> None:
         with self._lock:
             if self._depth == 0:
                 self._held = self._open(read_only=False)
             self._depth += 1
-            try:
-                yield self
-            finally:
-                self._depth -= 1
-                if self._depth == 0:
-                    held, self._held = self._held, None
-                    held.close()
+
+    def close_session(self) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                held, self._held = self._held, None
+                held.close()
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:

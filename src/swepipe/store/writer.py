@@ -13,6 +13,7 @@ If a grouped transaction fails, each unit is retried alone so one bad unit fails
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -115,9 +116,15 @@ def write_units(conn: duckdb.DuckDBPyConnection, units: list[Unit]) -> list[int 
 class StoreWriter:
     """Async group-commit writer. Use as `async with StoreWriter(store) as writer:`."""
 
-    def __init__(self, store: Store, *, max_units: int = 2000) -> None:
+    def __init__(self, store: Store, *, max_units: int = 2000, linger_s: float = 0.1,
+                 max_hold_s: float = 1.0) -> None:
         self.store = store
         self.max_units = max_units
+        self.linger_s = linger_s
+        """Keep the file open this long after a batch when more commits may follow."""
+        self.max_hold_s = max_hold_s
+        """Then close it anyway, so other processes (and `swepipe sql`) get their turn."""
+        self._held_since: float | None = None
         self._queue: asyncio.Queue[tuple[Unit, asyncio.Future[int | None]] | None] | None = None
         self._task: asyncio.Task[None] | None = None
         self.transactions = 0
@@ -150,7 +157,12 @@ class StoreWriter:
     async def _loop(self) -> None:
         stopping = False
         while not stopping:
-            item = await self._queue.get()
+            try:
+                item = await asyncio.wait_for(self._queue.get(), self.linger_s) \
+                    if self._held_since is not None else await self._queue.get()
+            except TimeoutError:
+                await asyncio.to_thread(self._release)
+                continue
             batch = []
             if item is None:
                 stopping = True
@@ -164,9 +176,24 @@ class StoreWriter:
                 batch.append(nxt)
             if batch:
                 await asyncio.to_thread(self._write_batch, batch)
+        await asyncio.to_thread(self._release)
+
+    def _hold(self) -> None:
+        if self._held_since is None:
+            self.store.open_session()
+            self._held_since = time.monotonic()
+
+    def _release(self) -> None:
+        if self._held_since is not None:
+            self._held_since = None
+            self.store.close_session()
 
     def _write_batch(self, batch: list[tuple[Unit, asyncio.Future[int | None]]]) -> None:
         units = [u for u, _ in batch]
+        try:
+            self._hold()
+        except Exception:  # noqa: BLE001 - the transactions below report the same failure
+            pass
         try:
             with self.store.transaction() as conn:
                 results = write_units(conn, units)
@@ -181,6 +208,8 @@ class StoreWriter:
                     self.transactions += 1
                 except Exception as exc:  # noqa: BLE001 - handed to the waiting task
                     outcomes.append((None, exc))
+        if self._held_since is not None and time.monotonic() - self._held_since > self.max_hold_s:
+            self._release()
         for (_, future), (result, error) in zip(batch, outcomes):
             loop = future.get_loop()
             loop.call_soon_threadsafe(_settle, future, result, error)
