@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.repos.gitrepo import make_repo
 
 from swepipe.execute.sandbox import LocalSandbox, SandboxConfig
 from swepipe.patch.apply import make_diff
@@ -18,22 +19,11 @@ NEW_TESTS = ("from calc.ops import add\n\n\ndef test_add():\n    assert add(2, 3
              "def test_add_zero():\n    assert add(0, 0) == 0\n")
 
 
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args], cwd=repo,
-                   check=True, capture_output=True)
-
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
-    (root / "calc").mkdir(parents=True)
-    (root / "tests").mkdir()
-    (root / "calc" / "__init__.py").write_text("")
-    (root / "calc" / "ops.py").write_text(OPS)
-    (root / "tests" / "test_mul.py").write_text(OLD_TESTS)
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "init")
+    make_repo(root, {"calc/__init__.py": "", "calc/ops.py": OPS, "tests/test_mul.py": OLD_TESTS})
     return root
 
 

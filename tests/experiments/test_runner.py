@@ -1,4 +1,3 @@
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -8,26 +7,20 @@ from swepipe.experiments.commands import run_config
 from swepipe.experiments.config import build_stages, expand_hypers, load_config
 from swepipe.types import Instance
 
+from tests.repos.gitrepo import make_repo
+
 DIFF = ("diff --git a/pkg/mod.py b/pkg/mod.py\n--- a/pkg/mod.py\n+++ b/pkg/mod.py\n"
         "@@ -1,2 +1,2 @@\n def f():\n-    return 1\n+    return 2\n")
 
 
-def make_repo(repos_dir: Path) -> str:
-    repo = repos_dir / "demo__pkg"
-    (repo / "pkg").mkdir(parents=True)
-    (repo / "pkg" / "mod.py").write_text("def f():\n    return 1\n")
-    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-qm", "init"], check=True)
-    return subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True,
-                          text=True).stdout.strip()
+def make_pkg_repo(repos_dir: Path) -> str:
+    return make_repo(repos_dir / "demo__pkg", {"pkg/mod.py": "def f():\n    return 1\n"})
 
 
 @pytest.fixture
 def setup(tmp_path, store):
     repos = tmp_path / "repos"
-    commit = make_repo(repos)
+    commit = make_pkg_repo(repos)
     instances = [Instance(instance_id=f"demo__pkg-{i}", repo="demo/pkg", base_commit=commit,
                           problem_statement=f"f returns 1 (case {i})", patch=DIFF)
                  for i in range(4)]

@@ -4,12 +4,13 @@ scripted server."""
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.repos.gitrepo import make_repo
 
 from swepipe.datasets.ingest import ingest_instances
 from swepipe.execute.sandbox import LocalSandbox, SandboxConfig
@@ -60,22 +61,11 @@ TESTS = ("from calc.ops import add, clamp, mul\n\n\n"
 ISSUE = "calc.ops.add(2, 3) returns -1 instead of 5, and clamp(9, 0, 5) returns 0 instead of 5."
 
 
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args], cwd=repo,
-                   check=True, capture_output=True)
-
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
-    (root / "calc").mkdir(parents=True)
-    (root / "tests").mkdir()
-    (root / "calc" / "__init__.py").write_text("")
-    (root / "calc" / "ops.py").write_text(OPS)
-    (root / "tests" / "test_ops.py").write_text(TESTS)
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "init")
+    make_repo(root, {"calc/__init__.py": "", "calc/ops.py": OPS, "tests/test_ops.py": TESTS})
     return root
 
 

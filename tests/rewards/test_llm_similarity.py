@@ -1,4 +1,4 @@
-"""llm_similarity: a scripted judge scores candidates; values, dedup, the call cache, bad replies."""
+"""llm_similarity: a scripted judge scores candidates; values, dedup, call cache, bad replies."""
 
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ async def test_one_config_leaves_the_others_alone(two_configs) -> None:
     assert set(rewards_of(store, "llm_similarity", other)) == {0, -1}
 
 
-def test_cli_with_the_offline_judge(two_configs, tmp_path, capsys) -> None:
+def test_cli_with_the_offline_judge(two_configs, capsys) -> None:
     store, gen, _ = two_configs
     assert main(["--store", str(store.path), "rewards", "--metric", "llm_similarity",
                  "--judge-model", "judge", "--config", gen]) == 0

@@ -4,12 +4,13 @@ and the scripted model service writing to a real store."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.repos.gitrepo import make_repo
 
 from swepipe.execute.sandbox import LocalSandbox, SandboxConfig
 from swepipe.models.handle import Binding, ModelService
@@ -57,22 +58,11 @@ def patch(diff: str, idx: int, **kw: Any) -> Patch:
                  status=kw.pop("status", "ok" if diff else "empty"), **kw)
 
 
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args], cwd=repo,
-                   check=True, capture_output=True)
-
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     root = tmp_path / "calc_repo"
-    (root / "calc").mkdir(parents=True)
-    (root / "tests").mkdir()
-    (root / "calc" / "__init__.py").write_text("")
-    (root / "calc" / "ops.py").write_text(OPS)
-    (root / "tests" / "test_mul.py").write_text(TESTS)
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "init")
+    make_repo(root, {"calc/__init__.py": "", "calc/ops.py": OPS, "tests/test_mul.py": TESTS})
     return root
 
 
