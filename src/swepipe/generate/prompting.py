@@ -15,13 +15,11 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable, Iterable
-from functools import lru_cache
-from pathlib import Path
 from typing import TypeVar
 
+from swepipe.prompts import load_prompt_file
 from swepipe.types import ExecutionOutput, SamplingParams
 
-PROMPTS_DIR = Path(__file__).with_name("prompts")
 T = TypeVar("T")
 
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
@@ -30,10 +28,9 @@ _SANDBOX_DIR = re.compile(r"/[^\s'\"]*?swepipe-sbx-[^/\s'\"]+/(?P<which>repo|hom
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,}\b")
 
 
-@lru_cache(maxsize=None)
 def load_prompt(name: str) -> str:
     """The template `prompts/<name>.txt`."""
-    return (PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8")
+    return load_prompt_file("swepipe.generate", f"{name}.txt")
 
 
 def render(name: str, **values: str) -> str:

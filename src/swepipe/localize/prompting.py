@@ -11,26 +11,17 @@ issue texts and code are full of braces, and a value is never re-scanned for pla
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from importlib import resources
 
 from swepipe.errors import InputError
+from swepipe.prompts import load_prompt_file
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)\}")
 _FENCE = re.compile(r"```[^\n`]*\n(.*?)(?:```|\Z)", re.DOTALL)
 
 
-@lru_cache(maxsize=64)
 def load_prompt(name: str, version: str) -> str:
     """The text of `prompts/<name>_v<version>.txt` (without its final newline)."""
-    filename = f"{name}_v{version}.txt"
-    try:
-        text = resources.files("swepipe.localize").joinpath("prompts", filename).read_text(
-            encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise InputError(f"no prompt file {filename} for prompt_version {version!r}",
-                         field="prompt_version") from exc
-    return text.removesuffix("\n")
+    return load_prompt_file("swepipe.localize", f"{name}_v{version}.txt")
 
 
 def check_prompts(names: tuple[str, ...], version: str) -> None:

@@ -24,13 +24,12 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 
 import pyarrow as pa
 
-from swepipe.errors import InputError, ModelError
+from swepipe.errors import ModelError
 from swepipe.hashing import config_hash as make_config_hash
+from swepipe.prompts import load_prompt_file
 from swepipe.models.handle import Binding, ModelHandle, ModelService
 from swepipe.models.local import endpoint_service, scripted_service
 from swepipe.models.scripted_rules import Rule, Script
@@ -55,14 +54,8 @@ _SCORE_FORMS = (re.compile(r"<score>\s*" + _NUMBER + r"\s*</score>", re.IGNORECA
                 re.compile(r"^\s*" + _NUMBER + r"\s*$"))
 
 
-@lru_cache(maxsize=8)
 def load_prompt(version: str) -> str:
-    name = f"llm_similarity_v{version}.txt"
-    try:
-        text = resources.files("swepipe.rewards").joinpath("prompts", name).read_text("utf-8")
-    except FileNotFoundError as exc:
-        raise InputError(f"no prompt file {name}", field="prompt_version") from exc
-    return text.removesuffix("\n")
+    return load_prompt_file("swepipe.rewards", f"llm_similarity_v{version}.txt")
 
 
 def render_prompt(candidate: str, gold: str, version: str = "1") -> str:

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
-from swepipe.errors import InputError
+from swepipe.prompts import load_prompt_file
 from swepipe.types import Patch
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)\}")
@@ -26,15 +24,8 @@ _TEST = re.compile(r"<test>(.*?)</test>", re.DOTALL | re.IGNORECASE)
 _FENCE = re.compile(r"^\s*```[^\n]*\n(.*?)\n?```\s*$", re.DOTALL)
 
 
-@lru_cache(maxsize=32)
 def load_prompt(name: str, version: str) -> str:
-    filename = f"{name}_v{version}.txt"
-    try:
-        text = resources.files("swepipe.select").joinpath("prompts", filename).read_text(
-            encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise InputError(f"no prompt file {filename}", field="prompt_version") from exc
-    return text.removesuffix("\n")
+    return load_prompt_file("swepipe.select", f"{name}_v{version}.txt")
 
 
 def prompt(name: str, version: str, **values: str) -> str:
