@@ -73,7 +73,7 @@ def test_serve_scripted_command_is_registered_with_its_options():
     args = parser.parse_args(["serve-scripted", "--host", "127.0.0.1", "--port", "0",
                               "--latency-ms", "100", "--fault-rate", "0.2",
                               "--script", "s.yaml"])
-    assert args.func is serve_scripted_command
+    assert args.handler is serve_scripted_command
     assert (args.port, args.latency_ms, args.fault_rate, args.script) == (0, 100.0, 0.2, "s.yaml")
 
 
@@ -91,3 +91,19 @@ def test_server_stops_cleanly_with_a_slow_reply_pending():
             httpx.post(f"{srv.base_url}/chat/completions", timeout=0.2,
                        json={"model": "m", "messages": [{"role": "user", "content": "x"}]})
     assert srv.stats()["fault.slow"] == 1
+
+
+def test_serve_scripted_command_answers_on_the_port_it_prints():
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "swepipe.cli", "serve-scripted", "--port", "0",
+                             "--latency-ms", "1"], stdout=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().split()[-1]
+        reply = httpx.post(f"{url}/chat/completions", timeout=10, json={
+            "model": "m", "messages": [{"role": "user", "content": "hi"}]}).json()
+        assert reply["choices"][0]["message"]["content"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

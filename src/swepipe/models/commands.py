@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="probability of an injected fault per request, 0..1 (overrides the script)")
     p.add_argument("--script", default=None, metavar="FILE",
                    help="YAML or JSON script: rules, queue, default, latency, faults")
-    p.set_defaults(func=serve_scripted_command)
+    p.set_defaults(handler=serve_scripted_command)
 
 
 def serve_scripted_command(args: argparse.Namespace) -> int:

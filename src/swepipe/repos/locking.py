@@ -17,6 +17,7 @@ import shutil
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 
@@ -72,6 +73,8 @@ def build_dir_once(final: Path, build: Callable[[Path], None]) -> Path:
     return final
 
 
+_LOCK_WAITERS = ThreadPoolExecutor(max_workers=64, thread_name_prefix="swepipe-lock")
+
 _task_locks: weakref.WeakValueDictionary[tuple[int, str], asyncio.Lock] = \
     weakref.WeakValueDictionary()
 
@@ -98,8 +101,10 @@ async def _build_async_locked(final: Path, build: Callable[[Path], Awaitable[Non
     if final.exists():
         return final
     lock = contextlib.ExitStack()
-    acquire = asyncio.ensure_future(asyncio.to_thread(
-        lock.enter_context, file_lock(final.parent / f".{final.name}.lock")))
+    # waiting for the lock happens on threads of its own: on the default executor, waiters could
+    # take every thread while the holder's build needs one for its git commands (a deadlock)
+    acquire = asyncio.ensure_future(asyncio.get_running_loop().run_in_executor(
+        _LOCK_WAITERS, lock.enter_context, file_lock(final.parent / f".{final.name}.lock")))
     try:
         await asyncio.shield(acquire)
     except asyncio.CancelledError:

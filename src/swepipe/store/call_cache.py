@@ -27,8 +27,9 @@ class CallCache:
         self.queries = 0
 
     def remember(self, request_hash: str, completion: Completion) -> None:
-        """Record a fresh successful call so later identical requests in this process hit."""
-        self._known.setdefault(request_hash, completion)
+        """Record a fresh successful call so later identical requests in this process hit
+        (as cache hits: they cost nothing and must not count as calls)."""
+        self._known.setdefault(request_hash, completion.model_copy(update={"from_cache": True}))
 
     async def lookup(self, request_hash: str) -> Completion | None:
         if request_hash in self._known:
