@@ -50,10 +50,6 @@ def run_demo(store: Store, *, endpoint: str | None = None, model: str | None = N
         overrides += [f"model.endpoint.base_url={endpoint}", f"model.name={model or 'default'}"]
         print(f"model: {model} at {endpoint}")
     else:
-        from swepipe.demo_script import write_demo_script
-
-        script = write_demo_script(work / "demo-script.json")
-        overrides.append(f"model.script={script}")
         print("model: SCRIPTED. Replies come from regex rules in the package (no real model), so "
               "the figures below show the machinery, not a model's skill.")
     failed = 0

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 from swepipe.minibench import minibench_root
 from swepipe.models.scripted_rules import Rule, Script
@@ -68,9 +67,3 @@ def demo_script() -> Script:
     rules.append(Rule(pattern="Decide whether the following file may need to be edited",
                       reply="RELEVANCE: Not Relevant"))
     return Script(default="I cannot help with that.", rules=rules)
-
-
-def write_demo_script(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(demo_script().model_dump_json(indent=2, exclude_defaults=True))
-    return path

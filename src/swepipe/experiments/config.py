@@ -55,7 +55,8 @@ class ModelConfig(BaseModel):
     endpoint: EndpointSettings | None = None
     """Where it is served (runtime). None = the scripted server shipped in the package."""
     script: str | None = None
-    """Scripted-server script file (YAML/JSON) used when `endpoint` is None."""
+    """Scripted-server script file (YAML/JSON) used when `endpoint` is None; `minibench` is the
+    bundled script that plays the presets on the bundled mini-benchmark."""
 
 
 class EmbedderConfig(BaseModel):
