@@ -18,7 +18,7 @@ from swepipe.experiments.ray_worker import PipelineWorker
 from swepipe.experiments.runner import StageCounts
 from swepipe.store import Store
 from swepipe.types import STAGES, Instance
-from tests.experiments.test_runner import DIFF, make_repo
+from tests.experiments.test_runner import DIFF, make_pkg_repo
 
 # stage rows compared between stores: everything but attempt numbers, run ids and timestamps
 OUTPUTS = {
@@ -53,7 +53,7 @@ def _store(tmp_path, name: str, repos, commit: str) -> Store:
 @pytest.fixture
 def pipeline(tmp_path):
     repos = tmp_path / "repos"
-    commit = make_repo(repos)
+    commit = make_pkg_repo(repos)
     script = tmp_path / "script.yaml"
     script.write_text("rules:\n  - pattern: Which file\n    reply: pkg/mod.py\n"
                       "  - pattern: write a diff\n    reply: |\n" +
