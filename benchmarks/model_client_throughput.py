@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing as mp
 import sys
 import time
 from collections import Counter
@@ -25,20 +24,11 @@ import httpx
 
 from swepipe.models import EndpointSettings, ModelCallError, OpenAIClient, Script
 from swepipe.models.scripted_rules import Faults, Rule
-from swepipe.models.scripted_server import serve
+from swepipe.models.scripted_server import start_in_subprocess
 from swepipe.types import Message, SamplingParams
 
 
-def _serve(script: Script, queue: mp.Queue) -> None:
-    serve("127.0.0.1", 0, script=script, ready=queue.put)
-
-
-def start_server(script: Script) -> tuple[mp.Process, str]:
-    ctx = mp.get_context("spawn")
-    queue: mp.Queue = ctx.Queue()
-    proc = ctx.Process(target=_serve, args=(script, queue), daemon=True)
-    proc.start()
-    return proc, queue.get(timeout=60)
+start_server = start_in_subprocess
 
 
 async def run_calls(settings: EndpointSettings, calls: int, hang_after_s: float

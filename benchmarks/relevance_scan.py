@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import multiprocessing as mp
 import random
 import sys
 import tempfile
@@ -39,7 +38,7 @@ from swepipe.localize.codemonkeys_retrieval_first import (  # noqa: E402
 from swepipe.models.handle import Binding  # noqa: E402
 from swepipe.models.local import endpoint_service  # noqa: E402
 from swepipe.models.scripted_rules import Latency, Rule, Script  # noqa: E402
-from swepipe.models.scripted_server import serve  # noqa: E402
+from swepipe.models.scripted_server import start_in_subprocess  # noqa: E402
 from swepipe.models.settings import EndpointSettings  # noqa: E402
 from swepipe.protocols import StageContext  # noqa: E402
 from swepipe.store.stage_cache import StageCache  # noqa: E402
@@ -50,17 +49,7 @@ from swepipe.types import Instance  # noqa: E402
 REPO, COMMIT = "bench/synth", "0" * 40
 
 
-def _serve(script: Script, queue: mp.Queue) -> None:
-    serve("127.0.0.1", 0, script=script, ready=queue.put)
-
-
-def start_server(script: Script) -> tuple[mp.Process, str]:
-    """The scripted server in its own process: client and server do not share one GIL."""
-    ctx = mp.get_context("spawn")
-    queue: mp.Queue = ctx.Queue()
-    proc = ctx.Process(target=_serve, args=(script, queue), daemon=True)
-    proc.start()
-    return proc, queue.get(timeout=60)
+start_server = start_in_subprocess
 
 
 def script_for(golds: list[str], latency_ms: float) -> Script:

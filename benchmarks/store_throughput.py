@@ -20,7 +20,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import synthetic_instances  # noqa: E402
 
 from swepipe.store import Store  # noqa: E402
-from swepipe.store.codecs import to_rows  # noqa: E402
 from swepipe.store.exchange import export_store, import_store  # noqa: E402
 from swepipe.store.stage_cache import StageCache  # noqa: E402
 from swepipe.store.store import insert_rows  # noqa: E402

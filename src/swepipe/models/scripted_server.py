@@ -230,3 +230,19 @@ def serve(host: str = "127.0.0.1", port: int = 8000, latency_ms: float | None = 
         await _run(app, host, port, lambda p: announce(f"http://{host}:{p}/v1"), stop)
 
     asyncio.run(main())
+
+
+def _serve_and_report(script: Script, queue: Any) -> None:
+    serve("127.0.0.1", 0, script=script, ready=queue.put)
+
+
+def start_in_subprocess(script: Script) -> tuple[Any, str]:
+    """The scripted server in a process of its own (benchmarks: client and server then do not
+    share one interpreter lock). Returns the process (terminate it when done) and the base URL."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_serve_and_report, args=(script, queue), daemon=True)
+    proc.start()
+    return proc, queue.get(timeout=60)
