@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from swepipe.hashing import canonical_json
 from swepipe.types import Choice, Message, SamplingParams, Usage
 
 
@@ -27,7 +26,11 @@ def request_hash(model: str, messages: Sequence[Message], params: SamplingParams
     """The call-cache key: (model, messages, sampling params, sample index)."""
     body = {"model": model, "messages": [m.model_dump() for m in messages],
             "params": params.model_dump(mode="json"), "sample_idx": sample_idx}
-    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+    # the same serialization as canonical_json, without its per-value type walk: every value
+    # here comes from a pydantic dump, so it is plain JSON already (this runs once per call)
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def sequence_rows(*, model: str, messages: Sequence[Message], params: SamplingParams,
