@@ -238,12 +238,7 @@ def _service(store: Store, writer: StoreWriter, model: ModelConfig):  # noqa: AN
     if model.endpoint is not None:
         return endpoint_service(store, writer, model.endpoint, model=model.name,
                                 weights_revision=model.weights_revision)
-    if model.script == "minibench":
-        from swepipe.demo_script import demo_script
-
-        script = demo_script()
-    else:
-        script = load_script(model.script) if model.script else None
+    script = load_script(model.script) if model.script else None
     return _scripted(store, writer, script, model)
 
 

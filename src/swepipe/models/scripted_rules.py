@@ -139,8 +139,18 @@ class Script(BaseModel):
     """Injected faults."""
 
 
+NAMED_SCRIPTS = {"minibench": ("swepipe.demo_script", "demo_script")}
+"""Scripts shipped in the package, by name: `minibench` plays the presets on the bundled
+mini-benchmark (`--script minibench`, `model.script = "minibench"`)."""
+
+
 def load_script(path: str | Path) -> Script:
-    """Read a YAML or JSON script file; errors name the file."""
+    """A named script (`NAMED_SCRIPTS`), or a YAML or JSON script file; errors name the file."""
+    if str(path) in NAMED_SCRIPTS:
+        import importlib
+
+        module, function = NAMED_SCRIPTS[str(path)]
+        return getattr(importlib.import_module(module), function)()
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         return Script.model_validate(data)
