@@ -19,7 +19,7 @@ from swepipe.store.exchange import export_store, import_store
 from swepipe.store.training_export import SequenceFilter, export_sequences
 from swepipe.store.migrations import code_schema_version
 from swepipe.store.sql_files import load_query
-from swepipe.store.store import Store, list_tables
+from swepipe.store.store import Store, list_tables, schema_version_of
 
 
 def store_from(args: argparse.Namespace, *, create: bool = True) -> Store:
@@ -89,7 +89,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_store_info(args: argparse.Namespace) -> int:
     store = store_from(args, create=False)
     with store.connect(read_only=True) as conn:
-        version = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+        version = schema_version_of(conn)
         counts = {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
                   for t in list_tables(conn)}
     size = Path(store.path).stat().st_size

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from swepipe import __version__
 from swepipe.errors import InputError
-from swepipe.store.store import Store, list_tables
+from swepipe.store.store import Store, list_tables, schema_version_of
 
 # Large tables are split by a column people filter on; every value is a non-null hex or name.
 PARTITION_BY = {
@@ -43,8 +43,7 @@ def export_store(store: Store, out_dir: str | Path) -> ExchangeReport:
     out.mkdir(parents=True, exist_ok=True)
     manifest: dict = {"swepipe_version": __version__, "tables": {}}
     with store.connect() as conn:
-        manifest["schema_version"] = conn.execute(
-            "SELECT max(version) FROM schema_migrations").fetchone()[0]
+        manifest["schema_version"] = schema_version_of(conn)
         for table in list_tables(conn):
             if table in _SKIP:
                 continue
@@ -80,7 +79,7 @@ def import_store(store: Store, in_dir: str | Path) -> ExchangeReport:
         raise InputError(f"unreadable manifest: {exc}", source=str(manifest_path)) from exc
     imported: dict[str, int] = {}
     with store.transaction() as conn:
-        have = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+        have = schema_version_of(conn)
         if version != have:
             raise InputError(f"export has schema version {version}, the store has {have}",
                              source=str(manifest_path))

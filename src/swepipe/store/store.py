@@ -156,8 +156,12 @@ class Store:
 
     def schema_version(self) -> int:
         with self.connect() as conn:
-            return conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+            return schema_version_of(conn)
 
+
+
+def schema_version_of(conn: duckdb.DuckDBPyConnection) -> int:
+    return conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
 
 
 def list_tables(conn: duckdb.DuckDBPyConnection) -> list[str]:
