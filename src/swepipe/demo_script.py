@@ -60,10 +60,24 @@ def _rules(answer: dict) -> list[Rule]:
     ]
 
 
+def _literal(rule: Rule) -> Rule:
+    """Replies are expanded like `re` templates (`\\1` is a group): escape the backslashes the
+    code in them contains, so `"a\\nb"` in a test script stays two characters."""
+    reply = rule.reply
+    if reply is None:
+        return rule
+    new = [_escape(r) for r in reply] if isinstance(reply, list) else _escape(reply)
+    return rule.model_copy(update={"reply": new})
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\")
+
+
 def demo_script() -> Script:
     rules: list[Rule] = []
     for bench in sorted(p for p in minibench_root().iterdir() if p.is_dir()):
-        rules += _rules(json.loads((bench / "answers.json").read_text()))
+        rules += [_literal(r) for r in _rules(json.loads((bench / "answers.json").read_text()))]
     rules.append(Rule(pattern="Decide whether the following file may need to be edited",
                       reply="RELEVANCE: Not Relevant"))
     return Script(default="I cannot help with that.", rules=rules)

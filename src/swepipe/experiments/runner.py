@@ -145,7 +145,8 @@ class Runner:
         return StageContext(model=model, repo_dir=repo_dir, executor=self.sandbox,
                             embedder=self.embedder,
                             log=logging.getLogger(f"swepipe.{stage}"),
-                            extras={"test_matrix": self.test_matrix})
+                            extras={"test_matrix": self.test_matrix,
+                                    "cache_dir": self.config.cache_dir})
 
     async def _repo_dir(self, instance: Instance) -> Any:
         if self.config.repos_dir is None:

@@ -90,7 +90,8 @@ class CodeMonkeysConfig(ComponentConfig):
     test_timeout_s: Annotated[float, Runtime()] = 60.0
     """Wall-time limit of one test run (a looping test is killed and shown as timed out)."""
     state_dir: Annotated[Path | None, Runtime()] = None
-    """Where machine states are saved; None = `default_state_dir()`."""
+    """Where machine states are saved; None = `<run cache_dir>/codemonkeys` under the runner,
+    else `default_state_dir()`."""
     save_state: Annotated[bool, Runtime()] = True
     """False keeps states in memory: a resume then replays the machine through the call cache."""
     max_concurrency: Annotated[int, Runtime()] = 10
@@ -235,10 +236,14 @@ class CodeMonkeysGenerator:
                 "context": [p.model_dump(mode="json") for p in context], "model": model_name}
         return hashlib.sha256(canonical_json(body).encode()).hexdigest()
 
-    def state_file(self, instance_id: str, key: str, sample: int) -> StateFile:
+    def state_file(self, instance_id: str, key: str, sample: int,
+                   run_cache: Path | None = None) -> StateFile:
         if not self.config.save_state:
             return StateFile(None)
-        root = self.config.state_dir or default_state_dir()
+        # the run's cache dir (what the runner passes) before the user-wide default: a new work
+        # dir must not resume machines some other store left behind
+        root = self.config.state_dir or (run_cache / "codemonkeys" if run_cache
+                                         else default_state_dir())
         safe = re.sub(r"[^\w.-]", "_", instance_id).lstrip(".") or "_"
         return StateFile(root / safe / key[:20] / f"{sample}.json")
 
@@ -265,7 +270,8 @@ class CodeMonkeysGenerator:
         key = self.state_key(instance, context, ctx.model.name)
 
         async def one(sample: int) -> Patch:
-            file = self.state_file(instance.instance_id, key, sample)
+            file = self.state_file(instance.instance_id, key, sample,
+                                   ctx.extras.get("cache_dir"))
             state = file.load(key) or self.new_state(instance, context, repo, key, sample)
             final = await Machine(self.config, ctx, repo, state, file).run()
             return candidate(final, file)
