@@ -43,7 +43,8 @@ def _rules(answer: dict) -> list[Rule]:
         Rule(pattern=f"(?s){m}.*generate a complete test that can be used to reproduce",
              reply=reproduction),
         # CodeMonkeys context: the gold file is relevant, ranked first
-        Rule(pattern=f"(?s){m}.*Decide whether the following file.*<file path=\"{re.escape(file)}\">",
+        Rule(pattern=(f"(?s){m}.*Decide whether the following file"
+                      f".*<file path=\"{re.escape(file)}\">"),
              reply=f"RELEVANCE: Relevant\nSUMMARY: `{function}` implements the behaviour the "
                    "issue describes and needs the fix."),
         Rule(pattern=f"(?s){m}.*Rank these files", reply=f"```json\n[\"{file}\"]\n```"),

@@ -78,7 +78,8 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         try:
             rows = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON ({exc.msg})", source=str(path), line=exc.lineno) from exc
+            raise InputError(f"invalid JSON ({exc.msg})", source=str(path),
+                             line=exc.lineno) from exc
         if isinstance(rows, dict) and isinstance(rows.get("rows"), list):
             rows = [r.get("row", r) for r in rows["rows"]]  # the Hugging Face datasets-server shape
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
