@@ -67,18 +67,12 @@ def _renumber(pointers: Sequence[CodePointer]) -> list[CodePointer]:
     return out
 
 
-def _limit_files(pointers: list[CodePointer], top_n: int | None) -> list[CodePointer]:
-    if top_n is None:
-        return pointers
-    keep = set(ranked_files(pointers)[:top_n])
-    return [p for p in pointers if p.file_path in keep]
-
-
 def union(a: list[CodePointer], b: list[CodePointer], top_n: int | None) -> list[CodePointer]:
     seen = {(_key(p), p.sample_idx) for p in a}
     merged = list(a) + [p for p in b if (_key(p), p.sample_idx) not in seen]
     first = ranked_files(a)
-    files = first + [f for f in ranked_files(b) if f not in set(first)]
+    seen_files = set(first)
+    files = first + [f for f in ranked_files(b) if f not in seen_files]
     keep = set(files[:top_n]) if top_n is not None else set(files)
     return _renumber([p for p in merged if p.file_path in keep])
 

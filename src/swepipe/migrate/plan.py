@@ -26,9 +26,6 @@ from swepipe.types import (Choice, CodePointer, Message, Patch, SamplingParams, 
 if TYPE_CHECKING:
     from swepipe.migrate.legacy_configs import LegacyConfigs
 
-PLAIN_TABLES = ("sequences", "contents", "test_runs")
-"""Tables written with `INSERT OR IGNORE`: their keys are derived from content."""
-
 RAW_LIMIT = 100_000
 """Quarantined raw lines are cut to this many characters."""
 

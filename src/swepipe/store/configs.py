@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from swepipe.hashing import ComponentConfig, canonical_json, config_hash
+from swepipe.hashing import canonical_json, config_hash
 from swepipe.types import StageName
 
 
@@ -19,11 +19,6 @@ def config_row(stage: StageName, component: str, code_version: str, params: Mapp
             "stage": stage, "component": component, "code_version": code_version,
             "params": canonical_json(dict(params)), "upstream": json.dumps(upstream),
             "legacy": legacy}
-
-
-def component_config_row(stage: StageName, config: ComponentConfig,
-                         upstream: Mapping[str, str] | None = None) -> dict[str, Any]:
-    return config_row(stage, config.component, config.code_version, config.identity(), upstream)
 
 
 def register_configs(conn: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> None:
