@@ -88,7 +88,11 @@ class OpenAIClient:
                                                   if self.settings.base_url.startswith("https")
                                                   else False)
             connector = aiohttp.TCPConnector(limit=self.settings.max_concurrency, ssl=ssl_context)
-            self._session = aiohttp.ClientSession(connector=connector)
+            # aiohttp's own timeout (connect, send, wait and read) is the attempt's limit: it
+            # runs a timer per request anyway, so a second one around it would cost twice
+            self._session = aiohttp.ClientSession(
+                connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
+                timeout=aiohttp.ClientTimeout(total=self.settings.timeout_s))
         return self._session
 
     def __repr__(self) -> str:
@@ -181,22 +185,30 @@ class OpenAIClient:
         """POST with retries; returns (parsed reply, attempts)."""
         s = self.settings
         payload = json.dumps(body).encode()
-        attempts = 0
+        started = time.monotonic()
+        try:
+            # Most calls succeed at once: the first attempt skips tenacity's per-call state
+            # (about 30 µs, a tenth of the client's CPU budget per call at 2,500 calls/s).
+            return await self._attempt(url, payload, tokens, parse), 1
+        except Transient as exc:
+            first: Transient = exc
+        except Fatal as exc:
+            raise _failed(exc, url, 1) from None
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(s.max_retries + 1) | stop_before_delay(s.max_retry_time_s),
+            stop=stop_after_attempt(s.max_retries + 1) |
+            stop_before_delay(max(s.max_retry_time_s - (time.monotonic() - started), 0.0)),
             wait=wait_retry_after(s.backoff_base_s, s.backoff_max_s),
             retry=retry_if_exception_type(Transient), reraise=True, before_sleep=_log_retry)
+        attempts = 1
         try:
             async for attempt in retrying:
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
+                    if attempts == 1:  # the attempt made above: tenacity decides what follows
+                        raise first
                     return await self._attempt(url, payload, tokens, parse), attempts
-        except Transient as exc:
-            raise ModelCallError(exc.reason, f"POST {url}: {exc.message}",
-                                 attempts=attempts) from None
-        except Fatal as exc:
-            raise ModelCallError(exc.reason, f"POST {url}: {exc.message}", attempts=attempts,
-                                 status=exc.status) from None
+        except (Transient, Fatal) as exc:
+            raise _failed(exc, url, attempts) from None
         raise AssertionError("unreachable: tenacity either returns or raises")
 
     async def _attempt(self, url: str, payload: bytes, tokens: int,
@@ -212,9 +224,8 @@ class OpenAIClient:
             headers["authorization"] = f"Bearer {key}"
         async with self._slots:
             try:
-                async with asyncio.timeout(self.settings.timeout_s):
-                    async with self._http().post(url, data=payload, headers=headers) as resp:
-                        reply = _Reply(resp.status, await resp.read(), resp.headers)
+                async with self._http().post(url, data=payload, headers=headers) as resp:
+                    reply = _Reply(resp.status, await resp.read(), resp.headers)
             except TimeoutError as exc:
                 raise Transient("timeout", f"no complete reply within {self.settings.timeout_s:g} s "
                                 f"({type(exc).__name__})") from None
@@ -265,6 +276,11 @@ def _check(resp: _Reply, key: str | None, parse: Callable[[Any], T]) -> T:
     if status >= 500:
         raise Transient("server_error", f"HTTP {status}: {message}", parse_retry_after(resp.headers))
     raise Fatal(f"http_{status}", f"HTTP {status}: {message}", status)
+
+
+def _failed(exc: Transient | Fatal, url: str, attempts: int) -> ModelCallError:
+    return ModelCallError(exc.reason, f"POST {url}: {exc.message}", attempts=attempts,
+                          status=getattr(exc, "status", None))
 
 
 def _redact(text: str, key: str | None) -> str:

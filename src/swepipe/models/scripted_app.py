@@ -70,20 +70,25 @@ class ScriptedApp:
         with self._lock:
             return dict(self._counts)
 
-    async def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
-        """Answer one request. `stats()["max_inflight"]` records the most requests seen at once."""
+    async def handle(self, method: str, path: str, headers: dict[str, str], body: bytes,
+                     received_at: float | None = None) -> Reply:
+        """Answer one request. `received_at` (event-loop time the request arrived) anchors the
+        scripted latency: the reply is due `latency` after arrival, so the server's own parsing
+        and queueing count inside the latency rather than on top of it, as on a real server.
+        `stats()["max_inflight"]` records the most requests seen at once."""
         with self._lock:
             self._inflight += 1
             self._counts["max_inflight"] = max(self._counts["max_inflight"], self._inflight)
         try:
-            reply = await self._route(method, path.split("?", 1)[0], headers, body)
+            reply = await self._route(method, path.split("?", 1)[0], headers, body, received_at)
         finally:
             with self._lock:
                 self._inflight -= 1
         self.count(f"status.{reply.status}" if reply.action == "send" else f"action.{reply.action}")
         return reply
 
-    async def _route(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
+    async def _route(self, method: str, path: str, headers: dict[str, str], body: bytes,
+                     received_at: float | None) -> Reply:
         routes = {("POST", "/v1/chat/completions"): ("chat", self._chat),
                   ("POST", "/v1/embeddings"): ("embeddings", self._embeddings),
                   ("POST", "/tokenize"): ("tokenize", self._tokenize)}
@@ -125,7 +130,10 @@ class ScriptedApp:
             return _error(500, "internal error (scripted)", "InternalServerError")
         if fault == "drop":
             return Reply(action="drop")
-        await asyncio.sleep(faults.slow_s if fault == "slow" else self.replier.draw_latency_s())
+        delay = faults.slow_s if fault == "slow" else self.replier.draw_latency_s()
+        if received_at is not None:
+            delay -= asyncio.get_running_loop().time() - received_at
+        await asyncio.sleep(max(delay, 0.0))
         reply = handler(req)
         if fault == "malformed" and reply.status == 200:
             reply.body = b'{"id": "scripted", "choices": [{"index": 0, "message": {"content"'

@@ -37,6 +37,7 @@ class _HttpProtocol(asyncio.Protocol):
         self.task: asyncio.Task | None = None
         self.request: h11.Request | None = None
         self.body: list[bytes] = []
+        self.received_at: float | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -48,6 +49,8 @@ class _HttpProtocol(asyncio.Protocol):
             self.task.cancel()
 
     def data_received(self, data: bytes) -> None:
+        if self.received_at is None:  # first bytes of the next request
+            self.received_at = asyncio.get_running_loop().time()
         self.conn.receive_data(data)
         self._pump()
 
@@ -81,12 +84,12 @@ class _HttpProtocol(asyncio.Protocol):
         headers = {k.decode().lower(): v.decode("latin-1") for k, v in req.headers}
         try:
             reply = await self.app.handle(req.method.decode(), req.target.decode(), headers,
-                                          b"".join(self.body))
+                                          b"".join(self.body), self.received_at)
         except asyncio.CancelledError:
             return
         except Exception as exc:  # a bug in the app: answer 500 rather than hang the client
             reply = Reply(500, f'{{"error": {{"message": "scripted server bug: {exc!r}"}}}}'.encode())
-        self.task = None
+        self.task, self.received_at = None, None
         self._send(reply)
         if self.transport is not None and not self.transport.is_closing():
             self._pump()
