@@ -1,15 +1,19 @@
 """Model calls through the logging `Model` handle, every sequence persisted in the store.
 
     python benchmarks/model_calls_logged.py [--calls 10000] [--concurrency 256] [--latency-ms 100]
+                                            [--prompts 50] [--event-loop uvloop|asyncio]
 
 1. N chat calls at C in flight against the scripted server (own process) at L ms latency,
    through `ModelService` (each call writes a `sequences` row and its texts): wall time against
-   the ideal N*L/C (target 1.10x), and the store overhead per call against the same calls made
-   with the bare client in the same run.
+   the ideal N*L/C (target 1.10x). Two baselines in the same run show where the rest goes: the
+   same calls with the bare client (no logging; the difference is the store overhead per
+   call), and a plain aiohttp loop with no swepipe code at all (the transport's own floor).
 2. The same with 20% injected faults: counts of done / failed-with-reason, and that the store
    holds exactly one row per call (none lost, none duplicated).
-3. Bytes on disk per sequence for 40 samples sharing a 50k-token prompt, against storing the
-   prompt in full with every sequence.
+3. Bytes on disk per sequence for P prompts x 40 samples, each prompt ~50k tokens of real
+   SWE-bench text: our content-addressed store against the same rows with the prompt stored in
+   full in every row (in DuckDB, which compresses it), and against the prompt's raw size (a
+   JSONL log). File sizes after a checkpoint, and without DuckDB's free blocks.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import argparse
 import asyncio
 import gzip
 import json
+import os
+import random
 import sys
 import tempfile
 import time
@@ -26,6 +32,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from model_client_throughput import start_server  # noqa: E402
 
+import aiohttp  # noqa: E402
+
+from swepipe import event_loop  # noqa: E402
 from swepipe.demo import bundled  # noqa: E402
 from swepipe.errors import ModelError  # noqa: E402
 from swepipe.models import EndpointSettings, OpenAIClient, Script  # noqa: E402
@@ -40,6 +49,21 @@ from swepipe.types import Message, SamplingParams  # noqa: E402
 def settings(url: str, concurrency: int) -> EndpointSettings:
     return EndpointSettings(base_url=url, max_concurrency=concurrency, timeout_s=5,
                             backoff_base_s=0.05, max_retries=6, api_key_env=None)
+
+
+async def transport_floor(url: str, calls: int, concurrency: int) -> float:
+    """The same requests from a plain aiohttp loop: no retries, parsing or logging."""
+    slots = asyncio.Semaphore(concurrency)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
+        async def one(i: int) -> None:
+            body = {"model": "m", "messages": [{"role": "user", "content": f"floor-{i}"}],
+                    "max_tokens": 16}
+            async with slots, http.post(f"{url}/chat/completions", json=body) as resp:
+                json.loads(await resp.read())
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(calls)))
+        return time.perf_counter() - t0
 
 
 async def bare(url: str, calls: int, concurrency: int) -> float:
@@ -73,16 +97,19 @@ async def logged(store: Store, url: str, calls: int, concurrency: int,
 
 
 def realistic_prompts(n: int, size: int = 200_000) -> list[str]:
-    """`n` distinct ~50k-token prompts made of real SWE-bench issue text and code (compressible
-    like real prompts, unlike a repeated snippet)."""
+    """`n` distinct ~50k-token prompts of real SWE-bench issue text and code (compressible like
+    real prompts, unlike a repeated snippet): each a seeded shuffle of the bundled Lite rows."""
     rows = [json.loads(line) for line in gzip.open(bundled("swe-bench-lite-test.jsonl.gz"), "rt")]
     texts = [r["problem_statement"] + r["patch"] + r["test_patch"] for r in rows]
-    prompts, k = [], 0
-    for _ in range(n):
-        parts: list[str] = []
-        while sum(map(len, parts)) < size:
-            parts.append(texts[k % len(texts)])
-            k += 1
+    prompts = []
+    for k in range(n):
+        order = random.Random(k).sample(texts, len(texts))
+        parts, total = [], 0
+        for text in order:
+            if total >= size:
+                break
+            parts.append(text)
+            total += len(text)
         prompts.append("".join(parts)[:size])
     return prompts
 
@@ -97,21 +124,42 @@ async def shared_prompt(store: Store, url: str, prompts: list[str]) -> None:
                                for prompt in prompts for k in range(40)))
 
 
-def _size(store: Store) -> int:
+def _sizes(store: Store) -> tuple[int, int]:
+    """(file bytes, bytes in used blocks) after a checkpoint."""
     with store.connect() as conn:
         conn.execute("CHECKPOINT")
-    return store.path.stat().st_size
+        block, total, free = conn.execute(
+            "SELECT block_size, total_blocks, free_blocks FROM pragma_database_size()").fetchone()
+    return store.path.stat().st_size, (total - free) * block
 
 
-def _full_prompt_size(full: Store, ours: Store) -> int:
-    """The same 40 sequence rows, each with its prompt text inline (no content addressing)."""
+def _inline_store(full: Store, ours: Store) -> None:
+    """The same sequence rows, each with its prompt text inline (no content addressing)."""
     rows = ours.query("SELECT s.*, c.text AS prompt FROM sequences AS s JOIN contents AS c "
                       "ON c.content_hash = s.messages[1].content_hash")
     with full.transaction() as conn:
-        conn.execute("DROP TABLE IF EXISTS full_prompts")
         conn.register("_rows", rows)
         conn.execute("CREATE TABLE full_prompts AS SELECT * FROM _rows")
-    return _size(full)
+
+
+def disk_per_sequence(tmp: Path, url: str, n_prompts: int) -> None:
+    empty, ours, full = (Store(tmp / f"{name}.duckdb") for name in ("empty", "ours", "full"))
+    empty.schema_version()
+    prompts = realistic_prompts(n_prompts)
+    event_loop.run(shared_prompt(ours, url, prompts))
+    _inline_store(full, ours)
+    n_seq, raw = 40 * len(prompts), sum(len(p.encode()) for p in prompts) * 40
+    (base_file, base_used), (ours_file, ours_used), (full_file, full_used) = \
+        _sizes(empty), _sizes(ours), _sizes(full)
+    print(f"== {len(prompts)} prompts x 40 samples, each prompt {len(prompts[0]) / 1e3:.0f} kB "
+          f"({n_seq} sequences), kB per sequence:")
+    print(f"   content-addressed (ours): file {(ours_file - base_file) / n_seq / 1e3:.2f}, "
+          f"used blocks {(ours_used - base_used) / n_seq / 1e3:.2f}")
+    print(f"   prompt inline in every row (DuckDB-compressed): file "
+          f"{(full_file - base_file) / n_seq / 1e3:.2f}, used blocks "
+          f"{(full_used - base_used) / n_seq / 1e3:.2f}")
+    print(f"   prompt text alone, uncompressed (a JSONL log): {raw / n_seq / 1e3:.1f} "
+          f"({raw / max(ours_used - base_used, 1):.0f}x ours)")
 
 
 def main() -> None:
@@ -119,8 +167,12 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=256)
     parser.add_argument("--latency-ms", type=float, default=100)
+    parser.add_argument("--prompts", type=int, default=50)
+    parser.add_argument("--event-loop", choices=("uvloop", "asyncio"), default="uvloop")
     args = parser.parse_args()
-    ideal = args.calls * args.latency_ms / 1000 / args.concurrency
+    os.environ["SWEPIPE_EVENT_LOOP"] = args.event_loop  # this process and the servers
+    n, c = args.calls, args.concurrency
+    ideal = n * args.latency_ms / 1000 / c
     clean, url = start_server(Script(default="ok", latency=Latency(mean_ms=args.latency_ms)))
     faulty, furl = start_server(Script(default="ok", latency=Latency(mean_ms=args.latency_ms),
                                        faults=Faults(rate=0.2, retry_after_s=0.05, slow_s=10)))
@@ -128,32 +180,24 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             store = Store(Path(tmp) / "calls.duckdb")
             store.schema_version()
-            t_bare = asyncio.run(bare(url, args.calls, args.concurrency))
-            t_logged, outcomes = asyncio.run(logged(store, url, args.calls, args.concurrency, "clean"))
-            print(f"== {args.calls} calls, {args.concurrency} in flight, {args.latency_ms:g} ms")
-            print(f"logged: wall {t_logged:.2f} s, ideal {ideal:.2f} s, ratio {t_logged / ideal:.2f} "
-                  f"(target 1.10); bare client {t_bare:.2f} s ({t_bare / ideal:.2f}x)")
-            print(f"store overhead per call: {(t_logged - t_bare) / args.calls * 1000:.3f} ms wall")
-            t_f, f_out = asyncio.run(logged(store, furl, args.calls, args.concurrency, "faults"))
+            t_floor = event_loop.run(transport_floor(url, n, c))
+            t_bare = event_loop.run(bare(url, n, c))
+            t_logged, outcomes = event_loop.run(logged(store, url, n, c, "clean"))
+            print(f"== {n} calls, {c} in flight, {args.latency_ms:g} ms, {args.event_loop} loop; "
+                  f"ideal {ideal:.2f} s")
+            print(f"logged (every sequence stored): wall {t_logged:.2f} s, ratio "
+                  f"{t_logged / ideal:.2f} (target 1.10)")
+            print(f"bare client (no logging):       wall {t_bare:.2f} s, ratio {t_bare / ideal:.2f}")
+            print(f"plain aiohttp loop (no swepipe): wall {t_floor:.2f} s, ratio "
+                  f"{t_floor / ideal:.2f}")
+            print(f"store overhead per call: {(t_logged - t_bare) / n * 1000:.3f} ms wall")
+            t_f, f_out = event_loop.run(logged(store, furl, n, c, "faults"))
             rows = store.query("SELECT count(*) AS n, count(DISTINCT sequence_id) AS ids "
                                "FROM sequences WHERE run_id = 'faults'").to_pylist()[0]
             print(f"== 20% faults: wall {t_f:.2f} s, outcomes {dict(sorted(f_out.items()))}")
-            print(f"   rows {rows['n']} for {args.calls} calls: lost {args.calls - rows['n']}, "
+            print(f"   rows {rows['n']} for {n} calls: lost {n - rows['n']}, "
                   f"duplicated {rows['n'] - rows['ids']}")
-            # fresh stores, sizes after a checkpoint: ours vs the prompt stored with every row
-            empty = Store(Path(tmp) / "empty.duckdb")
-            empty.schema_version()
-            ours = Store(Path(tmp) / "shared.duckdb")
-            prompts = realistic_prompts(20)
-            asyncio.run(shared_prompt(ours, url, prompts))
-            full = Store(Path(tmp) / "full.duckdb")
-            base, n_seq = _size(empty), 40 * len(prompts)
-            per_seq = (_size(ours) - base) / n_seq
-            full_per_seq = (_full_prompt_size(full, ours) - base) / n_seq
-            prompt_bytes = len(prompts[0].encode())
-            print(f"== {len(prompts)} prompts x 40 samples, each prompt {prompt_bytes / 1e3:.0f} kB: "
-                  f"{per_seq / 1e3:.1f} kB on disk per sequence, against {full_per_seq / 1e3:.1f} kB "
-                  f"with the prompt stored in every row ({full_per_seq / per_seq:.1f}x)")
+            disk_per_sequence(Path(tmp), url, args.prompts)
     finally:
         clean.terminate()
         faulty.terminate()

@@ -14,10 +14,10 @@ Everything is cached: a second `swepipe demo` reads its results back instead of 
 from __future__ import annotations
 
 import argparse
-import asyncio
 from importlib import resources
 from pathlib import Path
 
+from swepipe import event_loop
 from swepipe.datasets.ingest import ingest_file, ingest_instances
 from swepipe.execute.evaluate import evaluate
 from swepipe.execute.sandbox import LocalSandbox
@@ -55,9 +55,9 @@ def run_demo(store: Store, *, endpoint: str | None = None, model: str | None = N
     failed = 0
     for preset in PRESETS:
         print(f"\n== preset {preset}")
-        outcomes, _ = asyncio.run(run_config(store, load_config(preset, overrides), live=False))
+        outcomes, _ = event_loop.run(run_config(store, load_config(preset, overrides), live=False))
         failed += sum(o.failed for o in outcomes)
-    report = asyncio.run(evaluate(store, LocalSandbox(), work / "repos", work / "checkouts"))
+    report = event_loop.run(evaluate(store, LocalSandbox(), work / "repos", work / "checkouts"))
     print(f"\ngold tests: {report.candidates} new candidates run, {report.resolved} resolved")
     print(compute_rewards(store, repos_dir=work / "repos"))
     print()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 
 from swepipe.minibench import minibench_root
 from swepipe.models.scripted_rules import Rule, Script
@@ -31,54 +32,41 @@ def _rules(answer: dict) -> list[Rule]:
     test = f"<test>\n```python\nimport sys\n{check}sys.exit(0 if ok else 2)\n```\n</test>"
     reproduction = f"```python\n{check}print('Issue resolved' if ok else 'Issue reproduced')\n```"
     conv = "conversation"
+    rule = partial(Rule, literal=True)  # replies hold code: sent as written, not as templates
     return [
         # Agentless localization: files, related elements, edit locations
-        Rule(pattern=f"(?s)list the files that one would need to edit.*{m}",
+        rule(pattern=f"(?s)list the files that one would need to edit.*{m}",
              reply=f"```\n{file}\n```"),
-        Rule(pattern=f"(?s){m}.*Skeleton of Relevant Files", reply=located),
-        Rule(pattern=f"(?s)name the locations that need to be edited.*{m}", reply=located),
+        rule(pattern=f"(?s){m}.*Skeleton of Relevant Files", reply=located),
+        rule(pattern=f"(?s)name the locations that need to be edited.*{m}", reply=located),
         # Agentless repair: samples cycle right, right, wrong, unparseable
-        Rule(pattern=f"(?s){m}.*generate \\*SEARCH/REPLACE\\* edits",
+        rule(pattern=f"(?s){m}.*generate \\*SEARCH/REPLACE\\* edits",
              reply=[right, right, wrong, "I am not sure how to fix this."]),
-        Rule(pattern=f"(?s){m}.*generate a complete test that can be used to reproduce",
+        rule(pattern=f"(?s){m}.*generate a complete test that can be used to reproduce",
              reply=reproduction),
         # CodeMonkeys context: the gold file is relevant, ranked first
-        Rule(pattern=(f"(?s){m}.*Decide whether the following file"
+        rule(pattern=(f"(?s){m}.*Decide whether the following file"
                       f".*<file path=\"{re.escape(file)}\">"),
              reply=f"RELEVANCE: Relevant\nSUMMARY: `{function}` implements the behaviour the "
                    "issue describes and needs the fix."),
-        Rule(pattern=f"(?s){m}.*Rank these files", reply=f"```json\n[\"{file}\"]\n```"),
+        rule(pattern=f"(?s){m}.*Rank these files", reply=f"```json\n[\"{file}\"]\n```"),
         # CodeMonkeys generation state machine, matched on the whole conversation (latest first)
-        Rule(pattern=f"(?s){m}.*Your edit produced this diff", on=conv, reply="<done>"),
-        Rule(pattern=f"(?s){m}.*Your test script was run on the original code", on=conv,
+        rule(pattern=f"(?s){m}.*Your edit produced this diff", on=conv, reply="<done>"),
+        rule(pattern=f"(?s){m}.*Your test script was run on the original code", on=conv,
              reply=[f"<edit>\n{right}\n</edit>", f"<edit>\n{right}\n</edit>",
                     f"<edit>\n{wrong}\n</edit>"]),
-        Rule(pattern=f"(?s){m}.*First, write a test script", on=conv, reply=test),
+        rule(pattern=f"(?s){m}.*First, write a test script", on=conv, reply=test),
         # selection: the selection state machine and the judge pick the top candidate
-        Rule(pattern=f"(?s){m}.*Exactly one will be submitted", on=conv,
+        rule(pattern=f"(?s){m}.*Exactly one will be submitted", on=conv,
              reply="Candidate 1 passes the generated tests. <choice>1</choice>"),
-        Rule(pattern=f"(?s){m}.*Which candidate resolves the issue", reply="<choice>1</choice>"),
+        rule(pattern=f"(?s){m}.*Which candidate resolves the issue", reply="<choice>1</choice>"),
     ]
-
-
-def _literal(rule: Rule) -> Rule:
-    """Replies are expanded like `re` templates (`\\1` is a group): escape the backslashes the
-    code in them contains, so `"a\\nb"` in a test script stays two characters."""
-    reply = rule.reply
-    if reply is None:
-        return rule
-    new = [_escape(r) for r in reply] if isinstance(reply, list) else _escape(reply)
-    return rule.model_copy(update={"reply": new})
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\")
 
 
 def demo_script() -> Script:
     rules: list[Rule] = []
     for bench in sorted(p for p in minibench_root().iterdir() if p.is_dir()):
-        rules += [_literal(r) for r in _rules(json.loads((bench / "answers.json").read_text()))]
+        rules += _rules(json.loads((bench / "answers.json").read_text()))
     rules.append(Rule(pattern="Decide whether the following file may need to be edited",
                       reply="RELEVANCE: Not Relevant"))
     return Script(default="I cannot help with that.", rules=rules)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from swepipe import event_loop
 from swepipe.execute.sandbox import LocalSandbox, SandboxConfig
 from swepipe.execute.workcopy import PatchRejected
 from swepipe.patch.apply import make_diff
@@ -59,6 +60,15 @@ async def test_loop_forever_is_killed_at_the_timeout_with_its_whole_group(sandbo
     if sandbox.level != "namespaces":  # a setsid'd process escapes a plain process group
         pytest.skip(f"isolation level {sandbox.level}: only the process group is killed")
     assert survivors == []
+
+
+def test_timeouts_and_output_work_on_the_commands_event_loop(sandbox, repo: Path):
+    # CLI commands run on uvloop (swepipe.event_loop), which implements subprocesses itself
+    pytest.importorskip("uvloop")
+    out = event_loop.run(sandbox.run(repo, ["sh", "-c", "echo started; while :; do :; done"],
+                                     timeout_s=1.0))
+    assert out.timed_out and out.exit_code != 0 and out.duration_s < 5
+    assert "started" in out.stdout
 
 
 async def test_background_process_does_not_keep_a_finished_run_waiting(sandbox, repo: Path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 
 import httpx
@@ -11,7 +12,8 @@ import pytest
 from swepipe.errors import InputError
 from swepipe.models import Script, ScriptedServer
 from swepipe.models.commands import register, serve_scripted_command
-from swepipe.models.scripted_rules import Faults, Latency, Replier, load_script
+from swepipe.models.scripted_app import ScriptedApp
+from swepipe.models.scripted_rules import Faults, Latency, Replier, Rule, load_script
 
 
 def test_yaml_script_file_is_loaded(tmp_path):
@@ -36,6 +38,14 @@ def test_invalid_script_names_the_file(tmp_path):
         load_script(path)
 
 
+def test_literal_rules_send_backslashes_as_written_and_others_expand_groups():
+    code = r'print("a\nb")  # \1 is not a group here'
+    replier = Replier(Script(rules=[Rule(pattern=r"lit-(\d)", reply=code, literal=True),
+                                    Rule(pattern=r"tpl-(\d)", reply=r"group \1\nline")]))
+    assert replier.replies([{"role": "user", "content": "lit-7"}], 1, None) == [code]
+    assert replier.replies([{"role": "user", "content": "tpl-7"}], 1, None) == ["group 7\nline"]
+
+
 def test_seeded_faults_repeat_exactly():
     script = Script(faults=Faults(rate=0.5, seed=3))
     first, second = Replier(script), Replier(script)
@@ -56,6 +66,21 @@ def test_latency_distributions_are_seeded_and_have_the_mean():
         xs = [a.draw_latency_s() for _ in range(4000)]
         assert xs == [b.draw_latency_s() for _ in range(4000)]
         assert 0.04 < sum(xs) / len(xs) < 0.06, dist
+
+
+async def test_latency_counts_from_the_arrival_of_the_request():
+    # a real server's latency includes its own parsing and queueing, so the scripted one holds
+    # each reply until `latency` after the request arrived, not `latency` after parsing it
+    app = ScriptedApp(Script(default="ok", latency=Latency(mean_ms=300)))
+    body = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]}).encode()
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    fresh = await app.handle("POST", "/v1/chat/completions", {}, body, received_at=start)
+    assert loop.time() - start >= 0.29
+    start = loop.time()
+    late = await app.handle("POST", "/v1/chat/completions", {}, body, received_at=start - 0.25)
+    assert loop.time() - start < 0.2
+    assert fresh.status == late.status == 200
 
 
 def test_models_endpoint_and_stats_count_requests():

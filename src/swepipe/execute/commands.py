@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
 
+from swepipe import event_loop
 from swepipe.execute.evaluate import evaluate
 from swepipe.execute.sandbox import LocalSandbox
 from swepipe.store.store import Store
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    report = asyncio.run(evaluate(Store(args.store), LocalSandbox(), Path(args.repos_dir),
+    report = event_loop.run(evaluate(Store(args.store), LocalSandbox(), Path(args.repos_dir),
                                   Path(args.cache_dir), config=args.config,
                                   concurrency=args.concurrency))
     print(f"ran the gold tests of {report.candidates} candidates: {report.resolved} resolved, "

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
 
+from swepipe import event_loop
 from swepipe.store.store import Store
 
 
@@ -14,7 +14,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     from swepipe.execute.sandbox import LocalSandbox
 
     settings = CoverageConfig(timeout_s=args.timeout, concurrency=args.concurrency)
-    report = asyncio.run(measure_coverage(Store(args.store), LocalSandbox(),
+    report = event_loop.run(measure_coverage(Store(args.store), LocalSandbox(),
                                           Path(args.repos_dir), Path(args.cache_dir),
                                           config=args.config, settings=settings))
     print(report)

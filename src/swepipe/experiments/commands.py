@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from swepipe import event_loop
 from swepipe.experiments.config import PipelineConfig, build_stages, expand_hypers, load_config
 from swepipe.experiments.runner import InstanceOutcome, Runner
 from swepipe.store.store import Store
@@ -79,7 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             outcomes = run_with_ray(store, variant, workers=args.workers)
         else:
-            outcomes, _ = asyncio.run(run_config(store, variant))
+            outcomes, _ = event_loop.run(run_config(store, variant))
         failed += sum(o.failed for o in outcomes)
     if failed:
         print(f"{failed} instance(s) had a failed stage; see `swepipe status`", file=sys.stderr)

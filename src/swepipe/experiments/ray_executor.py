@@ -26,6 +26,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from swepipe import event_loop
 from swepipe.datasets.ingest import load_instances
 from swepipe.errors import InputError
 from swepipe.experiments.config import BuiltStage, PipelineConfig, build_stages
@@ -34,7 +35,7 @@ from swepipe.experiments.runner import (InstanceOutcome, StageCounts, finish_run
                                         register_run)
 from swepipe.store.call_cache import CallCache
 from swepipe.store.stage_cache import StageCache, StageResult
-from swepipe.store.store import Store
+from swepipe.store.store import Store, registered
 from swepipe.store.writer import StageCommit, write_units
 from swepipe.types import STAGES, Completion, Instance, StageName
 
@@ -147,13 +148,10 @@ def _attach_stored_calls(store: Store, items: list[WorkItem], todo: list[dict[st
     if not todo:
         return
     with store.connect() as conn:
-        conn.register("_todo", pa.Table.from_pylist(todo))
-        try:
+        with registered(conn, _todo=pa.Table.from_pylist(todo)):
             pairs = conn.execute(
                 "SELECT DISTINCT s.instance_id, s.request_hash FROM sequences AS s "
                 "JOIN _todo AS t USING (instance_id, stage) WHERE s.status = 'ok'").fetchall()
-        finally:
-            conn.unregister("_todo")
     if not pairs:
         return
     found = _lookup(store, sorted({h for _, h in pairs}))
@@ -170,7 +168,7 @@ def _lookup(store: Store, hashes: list[str]) -> dict[str, Completion | None]:
         cache = CallCache(store)  # one batched query for all of them
         return list(await asyncio.gather(*(cache.lookup(h) for h in hashes)))
 
-    return dict(zip(hashes, asyncio.run(all_of())))
+    return dict(zip(hashes, event_loop.run(all_of())))
 
 
 def commit_chunk(store: Store, result: ChunkResult) -> None:

@@ -15,6 +15,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from swepipe import event_loop
 from swepipe.experiments.config import ModelConfig, PipelineConfig, build_stages
 from swepipe.experiments.runner import InstanceOutcome, Runner, StageCounts, _model_key
 from swepipe.models.client import OpenAIClient
@@ -80,7 +81,7 @@ class PipelineWorker:
     def run(self, items: list[WorkItem]) -> ChunkResult:
         # the coroutine is a module function: Ray turns a class with any `async def` method
         # into an async actor, which would run chunks concurrently in one loop
-        return asyncio.run(_run_chunk(self, items))
+        return event_loop.run(_run_chunk(self, items))
 
 
 async def _run_chunk(worker: PipelineWorker, items: list[WorkItem]) -> ChunkResult:

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from swepipe.migrate.plan import StageResult
 from swepipe.store.codecs import OUTPUT_TABLE, from_rows, to_rows
+from swepipe.store.store import registered
 from swepipe.store.writer import StageCommit
 from swepipe.types import CodePointer, Patch, Selection, StageName
 
@@ -70,24 +71,20 @@ def _current(conn: duckdb.DuckDBPyConnection, results: list[StageResult],
                      "instance_id": [r.instance_id for r in results],
                      "instance_hash": pa.array([hashes.get(r.instance_id) for r in results],
                                                pa.string())})
-    conn.register("_legacy_keys", keys)
-    try:
+    with registered(conn, _legacy_keys=keys):
         latest = conn.sql(
             "SELECT s.stage, s.config_hash, s.instance_id, max(s.attempt) AS attempt "
             "FROM stage_runs s JOIN _legacy_keys k ON s.stage = k.stage "
             "AND s.config_hash = k.config_hash AND s.instance_id = k.instance_id "
             "AND s.instance_hash IS NOT DISTINCT FROM k.instance_hash "
             "WHERE s.status = 'done' GROUP BY ALL").to_arrow_table()
-    finally:
-        conn.unregister("_legacy_keys")
     if latest.num_rows == 0:
         return {}  # the usual case: nothing of these results is in the store yet
     # a done attempt with no output rows (e.g. no pointers) is an empty result
     out: dict[Key, Any] = {(r["stage"], r["config_hash"], r["instance_id"]):
                            [] if r["stage"] != "select" else None
                            for r in latest.to_pylist()}
-    conn.register("_legacy_latest", latest)
-    try:
+    with registered(conn, _legacy_latest=latest):
         for stage in set(latest.column("stage").to_pylist()):
             rows = conn.sql(
                 f"SELECT o.* FROM {OUTPUT_TABLE[stage]} o JOIN _legacy_latest l "
@@ -99,8 +96,6 @@ def _current(conn: duckdb.DuckDBPyConnection, results: list[StageResult],
                 grouped[(stage, row["config_hash"], row["instance_id"])].append(row)
             for key, group in grouped.items():
                 out[key] = from_rows(stage, group)
-    finally:
-        conn.unregister("_legacy_latest")
     return out
 
 

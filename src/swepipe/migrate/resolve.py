@@ -24,7 +24,7 @@ from swepipe.errors import InputError
 from swepipe.migrate.importer import _read_state
 from swepipe.repos.checkout import CheckoutConfig, Checkouts, repo_dirname
 from swepipe.repos.locations import resolve_in_repo
-from swepipe.store.store import Store
+from swepipe.store.store import Store, registered
 from swepipe.types import CodePointer
 
 _SYMBOL_KINDS = ("class", "function", "variable")
@@ -129,14 +129,11 @@ def resolve_store(store: Store, repos_dir: str | Path, *, dataset: str | None = 
                                     "symbol": p.symbol})
         if updates:
             with store.transaction() as conn:
-                conn.register("_resolved", pa.Table.from_pylist(updates))
-                try:
+                with registered(conn, _resolved=pa.Table.from_pylist(updates)):
                     conn.execute(
                         "UPDATE localizations AS l SET start_line = u.start_line, "
                         "end_line = u.end_line, symbol = u.symbol, resolved = true "
                         "FROM _resolved u WHERE l.config_hash = u.config_hash "
                         "AND l.instance_id = u.instance_id AND l.attempt = u.attempt "
                         "AND l.sample_idx = u.sample_idx AND l.pointer_idx = u.pointer_idx")
-                finally:
-                    conn.unregister("_resolved")
     return ResolveReport(len(rows), len(updates), len(by_instance), len(resolver.missing))

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from swepipe.errors import ModelError
+from swepipe.ids import new_id
 from swepipe.models.client import CallResult, ChatBackend
 from swepipe.models.retry import ModelCallError
 from swepipe.models.tokens import estimate_tokens
@@ -68,7 +68,7 @@ class ModelService:
     def _log_call(self, binding: Binding, messages: Sequence[Message], params: SamplingParams,
                   sample_idx: int, trajectory_id: str | None, turn: int, *,
                   completion: Completion | None = None, attempts: int | None = None,
-                  error: str | None = None, sequence_id: str) -> None:
+                  error: str | None = None, sequence_id: str, key: str) -> None:
         row, contents = sequence_rows(
             model=self.model, messages=messages, params=params, sample_idx=sample_idx,
             choices=completion.choices if completion else (),
@@ -80,7 +80,7 @@ class ModelService:
             latency_s=0.0 if completion and completion.from_cache else
             (completion.latency_s if completion else None),
             attempts=attempts, from_cache=bool(completion and completion.from_cache),
-            sequence_id=sequence_id)
+            sequence_id=sequence_id, request_key=key)
         if completion is not None and not completion.from_cache:
             self.prompt_tokens += completion.usage.prompt_tokens
             self.completion_tokens += completion.usage.completion_tokens
@@ -89,7 +89,7 @@ class ModelService:
         self._written_contents.update(c["content_hash"] for c in fresh)
         unit = RowsCommit({"sequences": [row], "contents": fresh},
                           ignore_existing=frozenset({"contents"}))
-        future = asyncio.ensure_future(self.writer.commit(unit))
+        future = self.writer.submit(unit)
         self._pending_writes.add(future)
         future.add_done_callback(self._write_done)
 
@@ -118,9 +118,9 @@ class ModelHandle:
         svc, params = self._service, params or SamplingParams()
         messages = list(messages)
         key = request_hash(svc.model, messages, params, sample_idx)
-        trajectory_id = trajectory_id or uuid.uuid4().hex
+        trajectory_id = trajectory_id or new_id()
         log_call = dict(binding=self.binding, messages=messages, params=params,
-                        sample_idx=sample_idx, trajectory_id=trajectory_id, turn=turn)
+                        sample_idx=sample_idx, trajectory_id=trajectory_id, turn=turn, key=key)
         if self.binding.policy != "off":
             hit = await svc.cache.lookup(key)
             if hit is None and key in svc._inflight:  # the same request is being made now
@@ -128,12 +128,12 @@ class ModelHandle:
                     update={"from_cache": True})
             if hit is not None:
                 svc.hits += 1
-                sequence_id = uuid.uuid4().hex
+                sequence_id = new_id()
                 svc._log_call(**log_call, completion=hit, sequence_id=sequence_id)
                 return hit.model_copy(update={"sequence_id": sequence_id, "from_cache": True})
         flight: asyncio.Future[Completion] = asyncio.get_running_loop().create_future()
         svc._inflight.setdefault(key, flight)
-        sequence_id = uuid.uuid4().hex
+        sequence_id = new_id()
         try:
             svc.calls += 1
             result: CallResult = await svc.backend.chat(svc.model, messages, params)
@@ -146,7 +146,8 @@ class ModelHandle:
         except BaseException as exc:
             _forget(svc._inflight, key, flight, exc)
             raise
-        completion = result.completion.model_copy(update={"sequence_id": sequence_id})
+        completion = result.completion  # the client's own object: no copy needed
+        completion.sequence_id = sequence_id
         svc._log_call(**log_call, completion=completion, attempts=result.attempts,
                       sequence_id=sequence_id)
         svc.cache.remember(key, completion)

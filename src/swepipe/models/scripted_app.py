@@ -130,11 +130,12 @@ class ScriptedApp:
             return _error(500, "internal error (scripted)", "InternalServerError")
         if fault == "drop":
             return Reply(action="drop")
+        # the reply is made first, then held until due: work done here counts in the latency
+        reply = handler(req)
         delay = faults.slow_s if fault == "slow" else self.replier.draw_latency_s()
         if received_at is not None:
             delay -= asyncio.get_running_loop().time() - received_at
         await asyncio.sleep(max(delay, 0.0))
-        reply = handler(req)
         if fault == "malformed" and reply.status == 200:
             reply.body = b'{"id": "scripted", "choices": [{"index": 0, "message": {"content"'
         elif fault == "truncated" and reply.status == 200:

@@ -21,7 +21,8 @@ faults: {rate: 0.2, kinds: [rate_limit, server_error, slow, drop, malformed, tru
          retry_after_s: 1, slow_s: 30, seed: 0}
 ```
 
-Replies may use the regex's groups (`\\1`, `\\g<name>`), expanded with `Match.expand`.
+Replies may use the regex's groups (`\\1`, `\\g<name>`), expanded with `Match.expand`; a rule
+with `literal: true` sends its reply as written (code with backslashes in it, for example).
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ class Rule(BaseModel):
     """Match the last user message, or all message contents joined by newlines."""
     reply: str | list[str] | None = None
     """Reply text; a list is cycled by (choice index + request seed)."""
+    literal: bool = False
+    """Send the reply as written. Otherwise it is a `re` template: `\\1` and `\\g<name>` are
+    the pattern's groups, so a backslash that is meant as text must be doubled."""
     error: RuleError | None = None
     """Answer with this HTTP error instead."""
 
@@ -200,7 +204,8 @@ class Replier:
             if rule.error is not None:
                 return rule.error
             options = rule.reply if isinstance(rule.reply, list) else [rule.reply]
-            return [match.expand(options[(i + (seed or 0)) % len(options)]) for i in range(n)]
+            chosen = [options[(i + (seed or 0)) % len(options)] for i in range(n)]
+            return chosen if rule.literal else [match.expand(text) for text in chosen]
         return [self.script.default] * n
 
     def draw_fault(self) -> FaultKind | None:

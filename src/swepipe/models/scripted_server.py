@@ -23,6 +23,7 @@ from typing import Any
 
 import h11
 
+from swepipe import event_loop
 from swepipe.models.scripted_app import Reply, ScriptedApp
 from swepipe.models.scripted_rules import FaultKind, Script, load_script
 
@@ -188,7 +189,7 @@ class ScriptedServer:
             await _run(self.app, self.host, self.port, started, self._stop)
 
         try:
-            asyncio.run(main())
+            event_loop.run(main())
         except BaseException as exc:  # surfaced to the thread that called start()
             self._error = exc
             self._ready.set()
@@ -232,7 +233,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, latency_ms: float | None = 
             loop.add_signal_handler(sig, stop.set)
         await _run(app, host, port, lambda p: announce(f"http://{host}:{p}/v1"), stop)
 
-    asyncio.run(main())
+    event_loop.run(main())
 
 
 def _serve_and_report(script: Script, queue: Any) -> None:

@@ -22,7 +22,7 @@ from scipy.optimize import minimize
 from scipy.stats import rankdata, spearmanr
 
 from swepipe.store.sql_files import load_query
-from swepipe.store.store import Store, insert_rows
+from swepipe.store.store import Store, insert_rows, registered
 
 FEATURES = ("levenshtein_similarity", "swe_rl_similarity", "changed_line_coverage")
 MODEL_NAME = "predicted_resolved"
@@ -141,11 +141,8 @@ def fit_predicted_resolved(store: Store, folds: int = 5) -> ModelFit | None:
     with store.transaction() as conn:
         conn.execute(load_query("rewards/delete_metric"),
                      {"stage": "generate", "metric": MODEL_NAME, "config_hash": None})
-        conn.register("_new", rows)
-        try:
+        with registered(conn, _new=rows):
             per = conn.sql(load_query("rewards/per_instance")).to_arrow_table()
-        finally:
-            conn.unregister("_new")
         insert_rows(conn, "rewards", per)
         insert_rows(conn, "reward_models", [{
             "name": MODEL_NAME, "target": "resolved", "features": features,

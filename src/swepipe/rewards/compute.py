@@ -23,7 +23,7 @@ import duckdb
 from swepipe.errors import InputError
 from swepipe.rewards.udfs import register_udfs
 from swepipe.store.sql_files import load_query
-from swepipe.store.store import Store, insert_rows
+from swepipe.store.store import Store, insert_rows, registered
 from swepipe.types import STAGES, StageName
 
 log = logging.getLogger("swepipe.rewards")
@@ -117,11 +117,8 @@ def compute_rewards(store: Store, *, stage: StageName | None = None,
             t0 = time.perf_counter()
             params = {"config_hash": config_hash, **metric.params}
             new = conn.sql(load_query(f"rewards/{metric.query}"), params=params).to_arrow_table()
-            conn.register("_new", new)
-            try:
+            with registered(conn, _new=new):
                 rows = conn.sql(load_query("rewards/per_instance")).to_arrow_table()
-            finally:
-                conn.unregister("_new")
             conn.execute(load_query("rewards/delete_metric"),
                          {"stage": metric.stage, "metric": metric.name,
                           "config_hash": config_hash})

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from swepipe import event_loop
 from swepipe.errors import ModelError
 from swepipe.hashing import config_hash as make_config_hash
 from swepipe.prompts import load_prompt_file
@@ -35,7 +36,7 @@ from swepipe.models.local import endpoint_service, scripted_service
 from swepipe.models.scripted_rules import Rule, Script
 from swepipe.models.settings import EndpointSettings
 from swepipe.store.sql_files import load_query
-from swepipe.store.store import Store, insert_rows
+from swepipe.store.store import Store, insert_rows, registered
 from swepipe.store.writer import StoreWriter
 from swepipe.types import Message, SamplingParams
 
@@ -163,11 +164,8 @@ _REWARD_SCHEMA = pa.schema([("instance_id", pa.string()), ("stage", pa.string())
 def _store_rewards(store: Store, rows: list[dict], config_hash: str | None) -> None:
     """Replace the metric's rows (for the config, or all) in one transaction, as compute does."""
     with store.transaction() as conn:
-        conn.register("_new", pa.Table.from_pylist(rows, schema=_REWARD_SCHEMA))
-        try:
+        with registered(conn, _new=pa.Table.from_pylist(rows, schema=_REWARD_SCHEMA)):
             table = conn.sql(load_query("rewards/per_instance")).to_arrow_table()
-        finally:
-            conn.unregister("_new")
         conn.execute(load_query("rewards/delete_metric"),
                      {"stage": "generate", "metric": METRIC, "config_hash": config_hash})
         insert_rows(conn, "rewards", table)
@@ -203,4 +201,4 @@ def run_llm_similarity(store: Store, judge_model: str, *, endpoint: str | None =
                                               concurrency=concurrency,
                                               prompt_version=prompt_version)
 
-    return asyncio.run(main())
+    return event_loop.run(main())

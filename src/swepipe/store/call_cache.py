@@ -13,7 +13,7 @@ import asyncio
 import pyarrow as pa
 
 from swepipe.store.sql_files import load_query
-from swepipe.store.store import Store
+from swepipe.store.store import Store, registered
 from swepipe.types import Choice, Completion, Usage
 
 
@@ -65,11 +65,8 @@ class CallCache:
     def _query(self, hashes: list[str]) -> dict[str, Completion]:
         self.queries += 1
         with self.store.connect() as conn:
-            conn.register("_hashes", pa.table({"request_hash": hashes}))
-            try:
+            with registered(conn, _hashes=pa.table({"request_hash": hashes})):
                 rows = conn.execute(load_query("store/call_cache_lookup")).fetchall()
-            finally:
-                conn.unregister("_hashes")
         out = {}
         for request_hash, sequence_id, model, prompt, completion, cached, choices in rows:
             out[request_hash] = Completion(

@@ -2,10 +2,11 @@
 
 A Ray worker runs the same runner, stage caches and model handles as a local run, but it never
 opens the store (the store file lives with the driver). `CollectingWriter` has the `StoreWriter`
-`commit` interface and keeps the units; `ArrowBatch.pack` turns them into Arrow tables (one per
-target table, plus the stage results' keys) to ship to the driver, and `ArrowBatch.units()`
-turns them back into the units that `write_units` commits in one transaction there. Attempt
-numbers are assigned by that commit, so a worker's `commit` returns None (not yet numbered).
+interface (`commit`, `submit`) and keeps the units; `ArrowBatch.pack` turns them into Arrow
+tables (one per target table, plus the stage results' keys) to ship to the driver, and
+`ArrowBatch.units()` turns them back into the units that `write_units` commits in one
+transaction there. Attempt numbers are assigned by that commit, so a worker's `commit` returns
+None (not yet numbered).
 
 `MemoryCallCache` is a `CallCache` without a store: it answers from completions the driver
 seeded (the calls the store already holds for the instances sent) and from calls this process
@@ -14,6 +15,7 @@ made itself.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,7 +37,7 @@ _DEDUP = {"contents": "content_hash"}
 
 
 class CollectingWriter:
-    """`StoreWriter.commit` without a store: units are kept in order until `take()`."""
+    """`StoreWriter.commit` and `submit` without a store: units are kept in order until `take()`."""
 
     def __init__(self) -> None:
         self.units: list[Unit] = []
@@ -50,8 +52,15 @@ class CollectingWriter:
         """Nothing is queued anywhere: a unit is collected as soon as it is committed."""
 
     async def commit(self, unit: Unit) -> int | None:
+        return await self.submit(unit)
+
+    def submit(self, unit: Unit) -> asyncio.Future[int | None]:
+        """Collect `unit`; the future is already settled (None: the attempt is numbered when
+        the driver commits the batch)."""
         self.units.append(unit)
-        return None  # the attempt is numbered when the driver commits the batch
+        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        future.set_result(None)
+        return future
 
     def take(self) -> list[Unit]:
         units, self.units = self.units, []

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from swepipe.errors import InputError
 from swepipe.store.sql_files import load_query
-from swepipe.store.store import Store
+from swepipe.store.store import Store, registered
 
 
 class Price(BaseModel):
@@ -56,8 +56,5 @@ def cost_table(store: Store, prices: PriceTable) -> pa.Table:
         ("model", pa.string()), ("input_per_mtok", pa.float64()),
         ("output_per_mtok", pa.float64()), ("cached_input_per_mtok", pa.float64())]))
     with store.connect(read_only=True) as conn:
-        conn.register("_prices", price_arrow)
-        try:
+        with registered(conn, _prices=price_arrow):
             return conn.sql(load_query("store/cost")).to_arrow_table()
-        finally:
-            conn.unregister("_prices")

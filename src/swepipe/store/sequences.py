@@ -10,11 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from swepipe.ids import new_id
 from swepipe.types import Choice, Message, SamplingParams, Usage
+
+
+# The same serialization as `hashing.canonical_json`, without its per-value type walk: every
+# value hashed here comes from a pydantic dump, so it is plain JSON already. Built once, since
+# `request_hash` runs for every model call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              allow_nan=False)
 
 
 def text_hash(text: str) -> str:
@@ -26,11 +33,7 @@ def request_hash(model: str, messages: Sequence[Message], params: SamplingParams
     """The call-cache key: (model, messages, sampling params, sample index)."""
     body = {"model": model, "messages": [m.model_dump() for m in messages],
             "params": params.model_dump(mode="json"), "sample_idx": sample_idx}
-    # the same serialization as canonical_json, without its per-value type walk: every value
-    # here comes from a pydantic dump, so it is plain JSON already (this runs once per call)
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(body).encode()).hexdigest()
 
 
 def sequence_rows(*, model: str, messages: Sequence[Message], params: SamplingParams,
@@ -41,22 +44,26 @@ def sequence_rows(*, model: str, messages: Sequence[Message], params: SamplingPa
                   turn: int = 0, weights_revision: str | None = None,
                   latency_s: float | None = None, attempts: int | None = None,
                   from_cache: bool = False, sequence_id: str | None = None,
+                  request_key: str | None = None,
                   ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """One `sequences` row and the `contents` rows it refers to."""
-    contents: dict[str, str] = {}
-    for text in [m.content for m in messages] + [c.text for c in choices]:
-        contents.setdefault(text_hash(text), text)
+    """One `sequences` row and the `contents` rows it refers to (`request_key`: the request
+    hash, when the caller has computed it already)."""
+    message_hashes = [text_hash(m.content) for m in messages]
+    choice_hashes = [text_hash(c.text) for c in choices]
+    contents = dict(zip(message_hashes, (m.content for m in messages)))
+    contents.update(zip(choice_hashes, (c.text for c in choices)))
     usage = usage or Usage()
     row = {
-        "sequence_id": sequence_id or uuid.uuid4().hex, "run_id": run_id,
+        "sequence_id": sequence_id or new_id(), "run_id": run_id,
         "instance_id": instance_id, "stage": stage, "config_hash": config_hash,
         "sample_idx": sample_idx, "trajectory_id": trajectory_id, "turn": turn, "model": model,
         "weights_revision": weights_revision,
-        "request_hash": request_hash(model, messages, params, sample_idx),
-        "messages": [{"role": m.role, "content_hash": text_hash(m.content)} for m in messages],
-        "completions": [{"content_hash": text_hash(c.text), "finish_reason": c.finish_reason,
-                         "token_ids": c.token_ids, "logprobs": c.logprobs} for c in choices],
-        "sampling": json.dumps(params.model_dump(mode="json")),
+        "request_hash": request_key or request_hash(model, messages, params, sample_idx),
+        "messages": [{"role": m.role, "content_hash": h} for m, h in zip(messages, message_hashes)],
+        "completions": [{"content_hash": h, "finish_reason": c.finish_reason,
+                         "token_ids": c.token_ids, "logprobs": c.logprobs}
+                        for c, h in zip(choices, choice_hashes)],
+        "sampling": params.model_dump_json(),
         "prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
         "cached_tokens": usage.cached_tokens, "latency_s": latency_s, "attempts": attempts,
         "status": status, "error": error, "from_cache": from_cache,

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from swepipe.store.codecs import OUTPUT_TABLE, from_rows, to_rows
 from swepipe.store.sql_files import load_query
-from swepipe.store.store import Store
+from swepipe.store.store import Store, registered
 from swepipe.store.writer import StageCommit, StoreWriter
 from swepipe.types import Instance, StageName
 
@@ -70,21 +70,16 @@ class StageCache:
                                       "instance_hash": i.content_hash()} for i in instances])
         table = OUTPUT_TABLE[self.stage]
         params = {"stage": self.stage, "config_hash": self.config_hash}
-        with self.store.connect() as conn:
-            conn.register("_keys", keys)
-            try:
-                state = conn.execute(load_query("store/cached_state"), params).fetchall()
-                done = pa.Table.from_pylist(
-                    [{"instance_id": r[0], "attempt": r[1]} for r in state if r[1] is not None],
-                    schema=pa.schema([("instance_id", pa.string()), ("attempt", pa.int32())]))
-                conn.register("_done", done)
+        with self.store.connect() as conn, registered(conn, _keys=keys):
+            state = conn.execute(load_query("store/cached_state"), params).fetchall()
+            done = pa.Table.from_pylist(
+                [{"instance_id": r[0], "attempt": r[1]} for r in state if r[1] is not None],
+                schema=pa.schema([("instance_id", pa.string()), ("attempt", pa.int32())]))
+            with registered(conn, _done=done):
                 outputs = conn.sql(
                     f'SELECT o.* FROM "{table}" AS o JOIN _done AS d USING (instance_id, attempt) '
                     "WHERE o.config_hash = $config_hash",
                     params={"config_hash": self.config_hash}).to_arrow_table().to_pylist()
-            finally:
-                conn.unregister("_keys")
-                conn.unregister("_done")
         grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in outputs:
             grouped[row["instance_id"]].append(row)

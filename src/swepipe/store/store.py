@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +170,25 @@ def list_tables(conn: duckdb.DuckDBPyConnection) -> list[str]:
         "AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()]
 
 
+@contextmanager
+def registered(conn: duckdb.DuckDBPyConnection, **tables: pa.Table) -> Iterator[None]:
+    """Arrow tables visible to SQL under the given names while the body runs.
+
+    When the body fails inside a transaction, DuckDB refuses to unregister ("transaction is
+    aborted"); that refusal must not replace the body's own error, which names the cause."""
+    for name, table in tables.items():
+        conn.register(name, table)
+    try:
+        yield
+    except BaseException:
+        for name in tables:
+            with suppress(duckdb.Error):
+                conn.unregister(name)
+        raise
+    for name in tables:
+        conn.unregister(name)
+
+
 def insert_rows(conn: duckdb.DuckDBPyConnection, table: str, rows: Rows, *,
                 ignore_existing: bool = False) -> int:
     """Insert rows (an Arrow table or dicts) by column name; missing columns take defaults."""
@@ -178,9 +197,6 @@ def insert_rows(conn: duckdb.DuckDBPyConnection, table: str, rows: Rows, *,
         return 0
     verb = "INSERT OR IGNORE INTO" if ignore_existing else "INSERT INTO"
     name = f"_rows_{threading.get_ident()}"
-    conn.register(name, data)
-    try:
+    with registered(conn, **{name: data}):
         conn.execute(f'{verb} "{table}" BY NAME SELECT * FROM "{name}"')
-    finally:
-        conn.unregister(name)
     return data.num_rows
