@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from swepipe.localize.agentless import AgentlessConfig, AgentlessLocalizer
 from swepipe.localize.combine import (CombineConfig, CombineLocalizer, agentless_combine, rrf,
                                       union)
+from swepipe.localize.retrieval import RetrievalLocalizer, RetrievalLocalizerConfig
 from swepipe.models.scripted_rules import Rule
 from swepipe.registry import build
 from swepipe.types import CodePointer
@@ -104,3 +105,46 @@ async def test_agentless_files_combined_with_another_localizer_feed_the_next_ste
     run = await run_stage(store, CombineLocalizer(combined), combined, instance, repo_dir, rules)
     assert [p.file_path for p in run.result.value] == ["shop/pricing.py", "shop/cart.py"]
     assert run.chat_requests == 0  # the file-level request was made above: call cache
+
+
+OLD_CART = '''"""Old cart, kept for reference: total of prices times quantities."""
+
+
+class Cart:
+    def total(self):
+        """Cart total: sums prices times item quantities."""
+        return sum(item.price * item.quantity for item in self.items)
+
+    def quantity(self):
+        """Total quantity of the items in the cart."""
+        return sum(item.quantity for item in self.items)
+'''
+
+
+async def test_retrieval_restricted_to_agentless_kept_files_skips_irrelevant_folders(store,
+                                                                                    tmp_path):
+    # Agentless v1.5: retrieval searches only what the irrelevant-folder filter keeps
+    repo_dir, sha = git_checkout(tmp_path, "acme/shop", {**PY_FILES, "legacy/old_cart.py": OLD_CART})
+    instance = instance_for("acme/shop", sha, ISSUE)
+    rules = [Rule(pattern="list the folders that are irrelevant", reply="```\nlegacy/\ndocs/\n```")]
+    common = {"index_dir": tmp_path / "indexes", "top_files": 5, "top_chunks": 3}
+    plain = RetrievalLocalizerConfig(**common)
+    kept = {"component": "agentless", "stop_after": "kept", "filter_irrelevant": True}
+    restricted = RetrievalLocalizerConfig(**common, restrict_to=kept)
+
+    everywhere = await run_stage(store, RetrievalLocalizer(plain), plain, instance, repo_dir, rules)
+    assert "legacy/old_cart.py" in {p.file_path for p in everywhere.result.value}
+    assert everywhere.chat_requests == 0
+
+    run = await run_stage(store, RetrievalLocalizer(restricted), restricted, instance, repo_dir,
+                          rules)
+    found = [p.file_path for p in run.result.value if p.kind == "file"]
+    assert found[0] == "shop/cart.py"
+    assert not {p.file_path for p in run.result.value} & {"legacy/old_cart.py", "docs/conf.py"}
+    assert run.chat_requests == 1  # the irrelevant-folder question
+
+    # the filter's model call enters the config hash; without `restrict_to` nothing changes
+    assert RetrievalLocalizer(restricted).uses_model and not RetrievalLocalizer(plain).uses_model
+    assert "restrict_to" not in plain.identity() and restricted.hash() != plain.hash()
+    nothing = RetrievalLocalizerConfig(**common, restrict_to={**kept, "filter_irrelevant": False})
+    assert nothing.hash() != restricted.hash()

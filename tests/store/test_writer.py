@@ -1,4 +1,4 @@
-"""The store writer's queueing: `submit` without a task per unit, and the group-commit pacing."""
+"""The store writer's queueing: `submit` without a task per unit, batching what nobody awaits."""
 
 import asyncio
 import time
@@ -35,21 +35,27 @@ async def test_submit_needs_a_running_writer(store):
         StoreWriter(store).submit(content(0))
 
 
-async def test_a_stream_of_units_is_paced_into_few_transactions(store):
-    async with StoreWriter(store, min_interval_s=0.05) as writer:
+async def test_unawaited_units_are_batched_and_an_awaited_commit_is_not_held(store):
+    async with StoreWriter(store, batch_window_s=0.5) as writer:
+        await writer.commit(content(0))  # opens the file (migrations): not what is timed
         futures = []
-        for i in range(200):  # 200 units over ~0.4 s: unpaced, nearly one transaction each
+        for i in range(1, 101):  # 100 rows over ~0.2 s, nobody waiting: one or two batches
             futures.append(writer.submit(content(i)))
             await asyncio.sleep(0.002)
-        await asyncio.gather(*futures)
-    assert writer.transactions <= 0.4 / 0.05 + 3
-    assert store.query("SELECT count(*) AS n FROM contents").to_pylist() == [{"n": 200}]
-
-
-async def test_a_unit_after_a_quiet_spell_is_written_without_waiting(store):
-    async with StoreWriter(store, min_interval_s=2.0) as writer:
-        await writer.commit(content(0))  # opens the file (migrations): not what is timed
-        await asyncio.sleep(2.1)
+        before = writer.transactions
         start = time.perf_counter()
-        await writer.commit(content(1))
-        assert time.perf_counter() - start < 1.0
+        await writer.commit(content(101))  # awaited: written now, with the rows before it
+        assert time.perf_counter() - start < 0.4
+        assert all(f.done() for f in futures)
+        assert writer.transactions - before <= 2
+    assert store.query("SELECT count(*) AS n FROM contents").to_pylist() == [{"n": 102}]
+
+
+async def test_closing_writes_unawaited_units_without_waiting_out_the_window(store):
+    writer = StoreWriter(store, batch_window_s=30.0)
+    async with writer:
+        await writer.commit(content(0))
+        future = writer.submit(content(1))
+        start = time.perf_counter()
+    assert future.done() and time.perf_counter() - start < 10
+    assert store.query("SELECT count(*) AS n FROM contents").to_pylist() == [{"n": 2}]

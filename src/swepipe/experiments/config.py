@@ -212,7 +212,7 @@ def build_stages(config: PipelineConfig) -> dict[StageName, BuiltStage]:
         if "model" in spec:  # a stage may use its own model
             model = ModelConfig.model_validate({**config.model.model_dump(), **spec.pop("model")})
         component, comp_config = build(stage, spec)
-        uses_model = getattr(type(component), "uses_model", True)
+        uses_model = getattr(component, "uses_model", True)  # an instance may say per config
         built[stage] = BuiltStage(stage, component, comp_config, model if uses_model else None,
                                   dict(upstream))
         upstream = {stage: built[stage].hash}

@@ -14,8 +14,10 @@ A step whose reply gives nothing usable is asked again up to `max_retries` times
 `retry_temperature`, with a new seed). Every request carries `seed = sample * (max_retries + 1)
 + attempt`, so each sample and retry is a distinct, reproducible, separately cached call.
 
-Output (`stop_after`): `files` -> file pointers; `related` -> element spans; `edit` (default) ->
-the edit locations of every sample, widened by `context_lines` and merged per sample. Locations
+Output (`stop_after`): `kept` -> every file the tree shows after step 1 (what Agentless v1.5
+restricts embedding retrieval to: a retrieval localizer's `restrict_to`); `files` -> file
+pointers; `related` -> element spans; `edit` (default) -> the edit locations of every sample,
+widened by `context_lines` and merged per sample. Locations
 the model placed outside a file, or on a symbol the file does not define, are kept with
 `resolved=False` and null lines when `keep_unresolved` (the mistake stays visible in the store);
 locations in files the model was not shown are dropped. What a step could not use is logged on
@@ -66,8 +68,8 @@ class AgentlessConfig(ComposedConfig):
     """At most this many suspicious files are asked for and kept."""
     top_n: int = Field(default=3, ge=1)
     """How many of the suspicious files go through steps 3 and 4."""
-    stop_after: Literal["files", "related", "edit"] = "edit"
-    """Which step's result is the output."""
+    stop_after: Literal["kept", "files", "related", "edit"] = "edit"
+    """Which step's result is the output (`kept`: the files left after step 1)."""
     num_samples: int = Field(default=4, ge=1)
     """Edit-location samples; sample 0 is greedy."""
     temperature: float = Field(default=0.8, ge=0)
@@ -137,6 +139,9 @@ class _Run:
         return self._texts[path]
 
     async def pointers(self) -> list[CodePointer]:
+        if self.cfg.stop_after == "kept":
+            return [CodePointer(file_path=f, kind="file", rank=r)
+                    for r, f in enumerate(await self.kept_files())]
         files = await self.suspicious_files()
         as_files = [CodePointer(file_path=f, kind="file", rank=r) for r, f in enumerate(files)]
         if self.cfg.stop_after == "files" or not files:
@@ -174,18 +179,25 @@ class _Run:
             found = await self.owner._files_from.locate(self.instance, self.ctx)
             files = [f for f in ranked_files(found) if (self.repo / f).is_file()]
             return files[: self.cfg.max_files]
-        listing = await asyncio.to_thread(list_files, self.repo, self.cfg.files)
+        listing = await self.kept_files()
         if not listing:
-            self.problems.append("the file filter leaves no files in the repository")
             return []
-        if self.cfg.filter_irrelevant:
-            listing = await self.drop_irrelevant(listing)
         text = prompt("agentless_files", self.cfg.prompt_version,
                       problem_statement=self.instance.problem_statement,
                       structure=render_structure(listing), max_files=str(self.cfg.max_files))
         parsed = await self.ask("files", text,
                                 lambda r: parse_file_list(r, listing, self.cfg.max_files))
         return parsed.files
+
+    async def kept_files(self) -> list[str]:
+        """The files of the tree: the file filter's, less the irrelevant folders (step 1)."""
+        listing = await asyncio.to_thread(list_files, self.repo, self.cfg.files)
+        if not listing:
+            self.problems.append("the file filter leaves no files in the repository")
+            return []
+        if self.cfg.filter_irrelevant:
+            listing = await self.drop_irrelevant(listing)
+        return listing
 
     async def drop_irrelevant(self, listing: list[str]) -> list[str]:
         text = prompt("agentless_irrelevant", self.cfg.prompt_version,

@@ -8,6 +8,11 @@ aggregated per file by their best score. Output, in this order:
   estimated tokens, ranked 0.. among chunks.
 Ranks restart at 0 for chunks; consumers tell the two lists apart by `kind == "file"`.
 
+`restrict_to` (a nested localizer) limits the search to the files it returns; Agentless v1.5
+searches only the files its irrelevant-folder filter keeps, which is the nested `agentless`
+localizer with `filter_irrelevant = true` and `stop_after = "kept"` (its model call is the same
+request as the one the Agentless file step makes, so the call cache answers it once).
+
 Which embedder: `embedder="local"` (default) uses the built-in `HashingEmbedder`, which needs no
 download. Any other value names a served embedding model that the runner passes as
 `ctx.embedder`; its `name` must equal the configured value, so a config hash never hides which
@@ -19,13 +24,14 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import Field
 
 from swepipe.errors import InputError
-from swepipe.hashing import ComponentConfig, Runtime
+from swepipe.hashing import Runtime
+from swepipe.localize.nested import ComposedConfig, NestedLocalizer, build_localizer, ranked_files
 from swepipe.protocols import Embedder, StageContext
 from swepipe.repos.chunks import ChunkConfig
 from swepipe.repos.embedders import HashingEmbedder, HashingEmbedderConfig
@@ -42,7 +48,7 @@ def default_index_root() -> Path:
     return Path(base) / "indexes"
 
 
-class RetrievalLocalizerConfig(ComponentConfig):
+class RetrievalLocalizerConfig(ComposedConfig):
     """Embedding retrieval over AST chunks (see the module docstring)."""
 
     component: str = "retrieval"
@@ -69,6 +75,14 @@ class RetrievalLocalizerConfig(ComponentConfig):
     """The issue text is cut to this length (served embedders have input limits)."""
     include_hints: bool = False
     """Append `hints_text` to the query (Agentless and CodeMonkeys do not show hints)."""
+    restrict_to: NestedLocalizer | None = None
+    """Search only the files this localizer returns (None: the whole index)."""
+
+    def identity(self) -> dict[str, Any]:
+        out = super().identity()
+        if self.restrict_to is None:  # configs written before the option keep their hash
+            del out["restrict_to"]
+        return out
     index_dir: Annotated[Path | None, Runtime()] = None
     """Where indexes are persisted; default `$SWEPIPE_CACHE_DIR/indexes` or ~/.cache/swepipe."""
     embed_batch_size: Annotated[int, Runtime()] = 256
@@ -91,10 +105,13 @@ class RetrievalLocalizer:
     """Implements `Localizer` with embedding retrieval."""
 
     Config = RetrievalLocalizerConfig
-    uses_model = False  # the model identity stays out of its config hash
 
     def __init__(self, config: RetrievalLocalizerConfig | None = None) -> None:
         self.config = config or RetrievalLocalizerConfig()
+        self._restrict = build_localizer(self.config.restrict_to) \
+            if self.config.restrict_to is not None else None
+        # the model identity enters the config hash only when a nested localizer asks a model
+        self.uses_model = self._restrict is not None
         self._local = HashingEmbedder(self.config.local_embedder)
         self._opened: OrderedDict[tuple[str, str], ChunkIndex] = OrderedDict()
 
@@ -136,8 +153,13 @@ class RetrievalLocalizer:
 
     async def locate(self, instance: Instance, ctx: StageContext) -> list[CodePointer]:
         index = await self.index_for(instance, ctx)
+        files = None
+        if self._restrict is not None:
+            files = ranked_files(await self._restrict.locate(instance, ctx))
+            ctx.log.info("retrieval %s: searching the %d files of %s", instance.instance_id,
+                         len(files), self.config.restrict_to.component)
         ids, scores = await index.query(self.query_text(instance), self.config.search_k,
-                                        rerank=self.config.rerank)
+                                        rerank=self.config.rerank, files=files)
         out = [CodePointer(file_path=path, kind="file", rank=rank, score=score)
                for rank, (path, score) in enumerate(
                    rank_files(index, ids, scores)[: self.config.top_files])]

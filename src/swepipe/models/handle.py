@@ -8,7 +8,8 @@ model, so a call that is not recorded cannot be made.
 Each call writes one `sequences` row (a cache hit too, marked `from_cache`, pointing at the same
 content-addressed texts), and the row is queued on the store writer before the call returns. The
 writer is FIFO, so a stage result that commits after its calls is never durable without them; a
-crash loses at most the calls of the last unwritten batch, which a resumed run repeats.
+crash loses at most the calls not yet written (the writer batches them for up to
+`StoreWriter.batch_window_s`), which a resumed run repeats.
 """
 
 from __future__ import annotations

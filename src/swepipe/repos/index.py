@@ -19,7 +19,7 @@ import contextlib
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,29 +116,42 @@ class ChunkIndex:
                    arrays["file_ids"], arrays["starts"], arrays["ends"], arrays["kinds"],
                    arrays["tokens"], meta["symbols"], embedder, sparse, doc_len, idf)
 
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k chunk ids and scores for one query vector (ids of -1 mean fewer hits)."""
+    def chunks_of(self, files: Collection[str]) -> np.ndarray:
+        """Ids of the chunks of these files (paths the index does not hold are ignored)."""
+        wanted = np.flatnonzero(np.isin(np.asarray(self.files, dtype=object),
+                                        np.asarray(list(files), dtype=object)))
+        return np.flatnonzero(np.isin(self.file_ids, wanted)).astype(np.int64)
+
+    def search(self, query: np.ndarray, k: int,
+               among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k chunk ids and scores for one query vector, optionally among the given chunk
+        ids only (faiss skips the others during the scan)."""
         k = max(1, min(k, self.size))
+        params = None if among is None else \
+            faiss.SearchParameters(sel=faiss.IDSelectorBatch(among))
         with _one_omp_thread():
             scores, ids = self.vectors.search(np.ascontiguousarray(query.reshape(1, -1),
-                                                                   dtype=np.float32), k)
-        keep = ids[0] >= 0
+                                                                   dtype=np.float32), k,
+                                              params=params)
+        keep = ids[0] >= 0  # -1: fewer hits than k
         return ids[0][keep], scores[0][keep]
 
-    async def query(self, text: str, k: int, *,
-                    rerank: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k chunks for a text, best first. With the local embedder and `rerank`, faiss'
-        candidates are re-scored by exact BM25 over their sparse rows (scores are then BM25)."""
-        if self.size == 0:
+    async def query(self, text: str, k: int, *, rerank: bool = True,
+                    files: Collection[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k chunks for a text, best first; only chunks of `files` when given. With the
+        local embedder and `rerank`, faiss' candidates are re-scored by exact BM25 over their
+        sparse rows (scores are then BM25)."""
+        among = None if files is None else self.chunks_of(files)
+        if self.size == 0 or (among is not None and len(among) == 0):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         local = isinstance(self.embedder, HashingEmbedder) and self.sparse is not None
         if not local:
             vec = await self.embedder.embed([text])
-            return self.search(np.asarray(vec, dtype=np.float32)[0], k)
+            return self.search(np.asarray(vec, dtype=np.float32)[0], k, among)
         assert isinstance(self.embedder, HashingEmbedder)
         assert self.sparse is not None and self.doc_len is not None and self.bm25_idf is not None
         rows = self.embedder.features([text])  # one feature pass serves both stages
-        ids, dense = self.search(self.embedder.project(rows)[0], k)
+        ids, dense = self.search(self.embedder.project(rows)[0], k, among)
         if not rerank:
             return ids, dense
         exact = bm25_rescore(rows, self.sparse, ids, self.doc_len, self.bm25_idf)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -114,26 +115,28 @@ class StoreWriter:
     """Async group-commit writer. Use as `async with StoreWriter(store) as writer:`."""
 
     def __init__(self, store: Store, *, max_units: int = 2000, linger_s: float = 0.1,
-                 max_hold_s: float = 1.0, min_interval_s: float = 0.2) -> None:
+                 max_hold_s: float = 1.0, batch_window_s: float = 0.05) -> None:
         self.store = store
         self.max_units = max_units
-        self.min_interval_s = min_interval_s
-        """Least time between the starts of two transactions. A transaction has a fixed cost of
-        about 5 ms (two inserts and a commit), so under a stream of units (2,500 model calls a
-        second) waiting for more units is cheaper than writing each small batch at once; a unit
-        that arrives after a quiet spell is written without delay."""
-        self._last_write = -1e9
         self.linger_s = linger_s
         """Keep the file open this long after a batch when more commits may follow."""
         self.max_hold_s = max_hold_s
         """Then close it anyway, so other processes (and `swepipe sql`) get their turn."""
+        self.batch_window_s = batch_window_s
+        """Units nobody awaits (`submit`: model-call rows) wait up to this long after the last
+        transaction began, for more to join them: a transaction costs about 5 ms whatever its
+        size. A `commit`, which its caller awaits, is written at once, with all queued before."""
         self._held_since: float | None = None
-        self._queue: asyncio.Queue[tuple[Unit, asyncio.Future[int | None]] | None] | None = None
+        self._queue: asyncio.Queue[tuple[Unit, asyncio.Future[int | None], bool] | None] | \
+            None = None
+        self._awaited = 0  # queued units whose caller waits (`commit`)
+        self._hurry: asyncio.Event | None = None
+        self._last_write = -1e9
         self._task: asyncio.Task[None] | None = None
         self.transactions = 0
 
     async def __aenter__(self) -> StoreWriter:
-        self._queue = asyncio.Queue()
+        self._queue, self._hurry = asyncio.Queue(), asyncio.Event()
         self._task = asyncio.create_task(self._loop(), name="swepipe-store-writer")
         return self
 
@@ -145,22 +148,29 @@ class StoreWriter:
         if self._task is None:
             return
         self._queue.put_nowait(None)
+        self._hurry.set()
         await asyncio.shield(self._task)
         self._task = None
 
     async def commit(self, unit: Unit) -> int | None:
         """Queue a unit and wait until it is durable (or raise why it could not be written)."""
         # shield: a cancelled caller must not cancel a commit that is half-way through
-        return await asyncio.shield(self.submit(unit))
+        return await asyncio.shield(self._enqueue(unit, awaited=True))
 
     def submit(self, unit: Unit) -> asyncio.Future[int | None]:
         """Queue a unit without waiting: the future settles once it is durable. For callers
         that queue thousands of units a second (model calls), where a task per unit would
-        cost more than writing it."""
+        cost more than writing it; such units may wait `batch_window_s` for company."""
+        return self._enqueue(unit, awaited=False)
+
+    def _enqueue(self, unit: Unit, *, awaited: bool) -> asyncio.Future[int | None]:
         if self._task is None:
             raise RuntimeError("StoreWriter is not running (use `async with`)")
         future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((unit, future))
+        self._queue.put_nowait((unit, future, awaited))
+        if awaited:
+            self._awaited += 1
+            self._hurry.set()
         return future
 
     async def _loop(self) -> None:
@@ -172,22 +182,28 @@ class StoreWriter:
             except TimeoutError:
                 await asyncio.to_thread(self._release)
                 continue
+            if item is not None and not self._hurry.is_set():
+                wait = self._last_write + self.batch_window_s - time.monotonic()
+                if wait > 0:
+                    with suppress(TimeoutError):
+                        await asyncio.wait_for(self._hurry.wait(), wait)
             batch = []
             if item is None:
                 stopping = True
             else:
                 batch.append(item)
-                if (wait := self._last_write + self.min_interval_s - time.monotonic()) > 0:
-                    await asyncio.sleep(wait)
             while len(batch) < self.max_units and not self._queue.empty():
                 nxt = self._queue.get_nowait()
                 if nxt is None:
                     stopping = True
                     continue
                 batch.append(nxt)
+            self._awaited -= sum(awaited for _, _, awaited in batch)
+            if self._awaited == 0:
+                self._hurry.clear()
             if batch:
                 self._last_write = time.monotonic()
-                await asyncio.to_thread(self._write_batch, batch)
+                await asyncio.to_thread(self._write_batch, [(u, f) for u, f, _ in batch])
         await asyncio.to_thread(self._release)
 
     def _hold(self) -> None:
