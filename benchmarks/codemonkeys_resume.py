@@ -27,7 +27,6 @@ Kill modes:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import random
@@ -38,6 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from swepipe import event_loop
 from swepipe.datasets.ingest import ingest_instances
 from swepipe.execute.sandbox import LocalSandbox, SandboxConfig
 from swepipe.models.handle import Binding
@@ -179,7 +179,7 @@ def main() -> None:
     parser.add_argument("--kill-at", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        asyncio.run(child(args))
+        event_loop.run(child(args))
         return
     rng = random.Random(args.seed)
     totals = {"repeated": 0, "avoidable": 0, "lost": 0}

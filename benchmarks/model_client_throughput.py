@@ -22,6 +22,7 @@ from collections import Counter
 
 import httpx
 
+from swepipe import event_loop
 from swepipe.models import EndpointSettings, ModelCallError, OpenAIClient, Script
 from swepipe.models.scripted_rules import Faults, Rule
 from swepipe.models.scripted_server import start_in_subprocess
@@ -78,7 +79,7 @@ def bench(args: argparse.Namespace, fault_rate: float) -> bool:
             max_retry_time_s=60, backoff_base_s=0.05, backoff_max_s=2)
         ideal = args.calls * args.latency_ms / 1000 / args.concurrency
         hang_after = 20 * ideal + 120
-        wall, cpu, outcomes, attempts, hung = asyncio.run(run_calls(settings, args.calls, hang_after))
+        wall, cpu, outcomes, attempts, hung = event_loop.run(run_calls(settings, args.calls, hang_after))
         stats = server_stats(base_url)
     finally:
         proc.terminate()

@@ -16,7 +16,6 @@ the built-in pipeline (see _bench_pipeline.py) until then.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import shutil
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _bench_pipeline import ServerProcess, prepare  # noqa: E402
 
+from swepipe import event_loop  # noqa: E402
 from swepipe.experiments.commands import run_config  # noqa: E402
 from swepipe.experiments.config import load_config  # noqa: E402
 from swepipe.store import Store  # noqa: E402
@@ -68,7 +68,7 @@ def main() -> None:
 
             store = Store(shutil.copy(base, folder / "local.duckdb"))
             t0 = time.perf_counter()
-            outcomes, runner = asyncio.run(run_config(store, config, live=False))
+            outcomes, runner = event_loop.run(run_config(store, config, live=False))
             wall = time.perf_counter() - t0
             calls = runner.token_totals()["calls"]
             ideal = calls * lat / c

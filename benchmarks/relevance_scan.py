@@ -20,7 +20,6 @@ not relevant, and ranks by echoing the first relevant path.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import random
 import sys
@@ -31,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from synthrepo import generate_queries, generate_repo  # noqa: E402
 
+from swepipe import event_loop  # noqa: E402
 from swepipe.datasets.ingest import ingest_instances  # noqa: E402
 from swepipe.localize.codemonkeys import CodeMonkeysConfig, CodeMonkeysLocalizer  # noqa: E402
 from swepipe.localize.codemonkeys_retrieval_first import (  # noqa: E402
@@ -135,10 +135,10 @@ def main() -> None:
                 top_k=args.top_k, max_concurrent=args.concurrency, ranking_samples=3,
                 retrieval={"component": "retrieval", "top_files": args.top_k, "top_chunks": 0,
                            "index_dir": str(work / "indexes")})
-            full = asyncio.run(run_variant("full", CodeMonkeysLocalizer(full_cfg), full_cfg,
+            full = event_loop.run(run_variant("full", CodeMonkeysLocalizer(full_cfg), full_cfg,
                                            instances, repo, base_url, args.concurrency, work))
             t1 = time.perf_counter()
-            first = asyncio.run(run_variant("first", RetrievalFirstLocalizer(first_cfg),
+            first = event_loop.run(run_variant("first", RetrievalFirstLocalizer(first_cfg),
                                             first_cfg, instances, repo, base_url,
                                             args.concurrency, work))
             print(f"retrieval index built in {first['index_s']:.1f} s (once per repo and "

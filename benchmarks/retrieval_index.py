@@ -15,7 +15,6 @@ Prints, for a generated repository (benchmarks/synthrepo.py, about django's size
 from __future__ import annotations
 
 import argparse
-import asyncio
 import shutil
 import statistics
 import sys
@@ -30,6 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from synthrepo import generate_queries, generate_repo  # noqa: E402
 
+from swepipe import event_loop  # noqa: E402
 from swepipe.localize.retrieval import RetrievalLocalizerConfig, rank_files  # noqa: E402
 from swepipe.repos.embedders import _IDENT, _PARTS, HashingEmbedder, stem  # noqa: E402
 from swepipe.repos.index import ChunkIndex, chunk_text, collect_chunks, open_or_build  # noqa: E402
@@ -147,4 +147,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    event_loop.run(main())

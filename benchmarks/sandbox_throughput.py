@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from swepipe import event_loop
 from swepipe.execute.gold_tests import run_gold_tests
 from swepipe.execute.sandbox import LocalSandbox, SandboxConfig, time_sandbox_start
 from swepipe.patch.apply import make_diff
@@ -95,4 +96,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    event_loop.run(main())

@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import synthetic_instances, timed  # noqa: E402
 
+from swepipe import event_loop  # noqa: E402
 from swepipe.datasets.ingest import ingest_instances  # noqa: E402
 from swepipe.store import Store  # noqa: E402
 from swepipe.store.codecs import to_rows  # noqa: E402
@@ -90,7 +91,7 @@ def main() -> None:
                     fh.write(json.dumps({"instance_id": i.instance_id, "outputs": rows},
                                         default=str) + "\n")
         with timed("store", t):
-            computed = asyncio.run(resume(Store(store.path), instances))
+            computed = event_loop.run(resume(Store(store.path), instances))
         with timed("jsonl", t):
             found = agentless_scan(folder, instances)
     keys = args.instances * len(STAGES)

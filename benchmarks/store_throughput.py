@@ -19,6 +19,7 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import synthetic_instances  # noqa: E402
 
+from swepipe import event_loop  # noqa: E402
 from swepipe.store import Store  # noqa: E402
 from swepipe.store.exchange import export_store, import_store  # noqa: E402
 from swepipe.store.stage_cache import StageCache  # noqa: E402
@@ -62,7 +63,7 @@ def main() -> None:
                                          sample_idx=k, files=["x"]) for k in range(args.samples)]
                    for i in instances}
         t0 = time.perf_counter()
-        rows = asyncio.run(write_stage(store, instances, outputs))
+        rows = event_loop.run(write_stage(store, instances, outputs))
         elapsed = time.perf_counter() - t0
         rate = rows / elapsed
         print(f"write: {rows} rows in {elapsed:.2f} s = {rate:,.0f} rows/s "

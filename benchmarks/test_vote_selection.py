@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from swepipe import event_loop
 from swepipe.execute.sandbox import LocalSandbox, SandboxConfig
 from swepipe.patch.apply import make_diff
 from swepipe.protocols import StageContext
@@ -140,4 +141,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    event_loop.run(main())
