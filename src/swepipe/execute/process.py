@@ -44,27 +44,42 @@ class CappedBuffer:
         return bytes(self.head + middle + self.tail).decode("utf-8", errors="replace")
 
 
-class _Reader(asyncio.Protocol):
-    """Feeds a pipe into a `CappedBuffer`; `done` resolves when the pipe's last writer closes."""
+class _PipeReader:
+    """Feeds a pipe into a `CappedBuffer` from the event loop; `done` resolves when the pipe's
+    last writer closes.
 
-    def __init__(self, buf: CappedBuffer, done: asyncio.Future[None]) -> None:
-        self.buf, self.done = buf, done
+    Not `loop.connect_read_pipe`: uvloop's pipe transport closes the descriptor and then the file
+    object closes it again, and between the two another thread (a working copy being made) can
+    be given that number, whose close then fails its subprocess with EBADF. Here the descriptor
+    is ours and is closed exactly once."""
 
-    def data_received(self, data: bytes) -> None:
-        self.buf.feed(data)
+    def __init__(self, fd: int, buf: CappedBuffer) -> None:
+        self.fd, self.buf = fd, buf
+        self.loop = asyncio.get_running_loop()
+        self.done: asyncio.Future[None] = self.loop.create_future()
+        os.set_blocking(fd, False)
+        self.loop.add_reader(fd, self._readable)
 
-    def connection_lost(self, exc: Exception | None) -> None:
+    def _readable(self) -> None:
+        try:
+            data = os.read(self.fd, 1 << 16)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if data:
+            self.buf.feed(data)
+        else:
+            self.close()
+
+    def close(self) -> None:
+        if self.fd < 0:
+            return
+        self.loop.remove_reader(self.fd)
+        os.close(self.fd)
+        self.fd = -1
         if not self.done.done():
             self.done.set_result(None)
-
-
-async def _read_pipe(fd: int, buf: CappedBuffer) -> tuple[asyncio.BaseTransport,
-                                                            asyncio.Future[None]]:
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[None] = loop.create_future()
-    transport, _ = await loop.connect_read_pipe(lambda: _Reader(buf, done),
-                                                os.fdopen(fd, "rb", buffering=0))
-    return transport, done
 
 
 def _limits(memory_bytes: int | None):  # type: ignore[no-untyped-def]
@@ -105,7 +120,7 @@ async def run_limited(command: Sequence[str], *, cwd: Path, env: Mapping[str, st
         # the child holds its own copies; ours must go so the readers see EOF when it exits
         os.close(w_out)
         os.close(w_err)
-    readers = [await _read_pipe(r_out, out), await _read_pipe(r_err, err)]
+    readers = [_PipeReader(r_out, out), _PipeReader(r_err, err)]
     timed_out = False
     try:
         await asyncio.wait_for(proc.wait(), timeout_s)
@@ -113,8 +128,8 @@ async def run_limited(command: Sequence[str], *, cwd: Path, env: Mapping[str, st
         timed_out = True
     except asyncio.CancelledError:
         _kill_group(proc.pid)
-        for transport, _ in readers:
-            transport.close()
+        for reader in readers:
+            reader.close()
         raise
     # Kill the group in every case: background processes the command left behind would
     # outlive the sandbox and hold its files.
@@ -122,9 +137,9 @@ async def run_limited(command: Sequence[str], *, cwd: Path, env: Mapping[str, st
     await proc.wait()
     # A process that left the group (setsid, possible without PID namespaces) may keep the
     # pipes open: read what is there for a grace period, then stop.
-    await asyncio.wait([done for _, done in readers], timeout=drain_s)
-    for transport, _ in readers:
-        transport.close()
+    await asyncio.wait([reader.done for reader in readers], timeout=drain_s)
+    for reader in readers:
+        reader.close()
     code = proc.returncode if proc.returncode is not None else -signal.SIGKILL
     return ExecutionOutput(stdout=out.text(), stderr=err.text(), exit_code=code,
                            timed_out=timed_out, duration_s=time.monotonic() - start)

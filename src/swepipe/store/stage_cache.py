@@ -115,7 +115,8 @@ class StageCache:
             value = await compute()
         except Exception as exc:  # noqa: BLE001 - a failure is an outcome, recorded as a row
             log.warning("%s %s failed: %s: %s", self.stage, instance.instance_id,
-                        type(exc).__name__, exc)
+                        type(exc).__name__, exc,
+                        exc_info=log.isEnabledFor(logging.DEBUG))  # where, when debugging
             attempt = await self.writer.commit(self._commit(
                 instance, "failed", [], started, time.perf_counter() - t0,
                 type(exc).__name__, str(exc)))
