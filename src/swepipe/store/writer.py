@@ -4,6 +4,8 @@ A `StageCommit` is a stage result (outputs plus its `done` or `failed` mark); a 
 plain rows (model calls, test runs). Units that arrive while a transaction is being written are
 grouped into the next one (group commit), so a thousand tasks finishing at once cost a handful of
 transactions, and the store file is open only while writing (other processes get their turn).
+Units nobody awaits (`submit`) also wait up to `batch_window_s` for company; an awaited `commit`
+is written at once, with everything queued before it (the queue is FIFO).
 The attempt number of a stage result is assigned inside the transaction, where writers are
 serialized by DuckDB's file lock, so two processes never write the same key twice: under the
 `use` policy a result whose key already has a `done` attempt is dropped as a duplicate.
