@@ -17,10 +17,10 @@ A step whose reply gives nothing usable is asked again up to `max_retries` times
 Output (`stop_after`): `kept` -> every file the tree shows after step 1 (what Agentless v1.5
 restricts embedding retrieval to: a retrieval localizer's `restrict_to`); `files` -> file
 pointers; `related` -> element spans; `edit` (default) -> the edit locations of every sample,
-widened by `context_lines` and merged per sample. Locations
-the model placed outside a file, or on a symbol the file does not define, are kept with
-`resolved=False` and null lines when `keep_unresolved` (the mistake stays visible in the store);
-locations in files the model was not shown are dropped. What a step could not use is logged on
+widened by `context_lines` and merged per sample. Locations the model placed outside a file, or
+on a symbol the file does not define, are kept with `resolved=False` and null lines when
+`keep_unresolved` (the mistake stays visible in the store); locations in files the model was not
+shown are dropped. What a step could not use is logged on
 `ctx.log` with the instance id. When the model names no element at all, the files are the output
 (whole-file pointers), so a generator still gets context and the log says why.
 """
