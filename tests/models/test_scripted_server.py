@@ -71,15 +71,15 @@ def test_latency_distributions_are_seeded_and_have_the_mean():
 async def test_latency_counts_from_the_arrival_of_the_request():
     # a real server's latency includes its own parsing and queueing, so the scripted one holds
     # each reply until `latency` after the request arrived, not `latency` after parsing it
-    app = ScriptedApp(Script(default="ok", latency=Latency(mean_ms=300)))
+    app = ScriptedApp(Script(default="ok", latency=Latency(mean_ms=1000)))
     body = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]}).encode()
     loop = asyncio.get_running_loop()
     start = loop.time()
     fresh = await app.handle("POST", "/v1/chat/completions", {}, body, received_at=start)
-    assert loop.time() - start >= 0.29
+    assert loop.time() - start >= 0.99
     start = loop.time()
-    late = await app.handle("POST", "/v1/chat/completions", {}, body, received_at=start - 0.25)
-    assert loop.time() - start < 0.2
+    late = await app.handle("POST", "/v1/chat/completions", {}, body, received_at=start - 0.9)
+    assert loop.time() - start < 0.6
     assert fresh.status == late.status == 200
 
 
