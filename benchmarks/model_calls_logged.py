@@ -192,8 +192,8 @@ def main() -> None:
                 _timed_cpu(transport_floor(url, n, c)), _timed_cpu(bare(url, n, c)),
                 _timed_cpu(logged(store, url, n, c, "clean")))
             print(f"== {n} calls, {c} in flight, {args.latency_ms:g} ms, {args.event_loop} loop; "
-                  f"ideal {ideal:.2f} s; client CPU per call (ms) in brackets, which is what bounds "
-                  f"the ratio: at most {ideal / n * 1000:.2f} fits one core")
+                  f"ideal {ideal:.2f} s. [client CPU ms per call: what bounds the ratio; "
+                  f"one core fits {ideal / n * 1000:.2f}]")
             print(f"logged (every sequence stored):  wall {t_logged:.2f} s, ratio "
                   f"{t_logged / ideal:.2f} (target 1.10) [{cpu_logged / n * 1000:.3f}]")
             print(f"bare client (no logging):        wall {t_bare:.2f} s, ratio "
