@@ -6,7 +6,7 @@ from typing import Annotated
 import pytest
 
 from swepipe.errors import InputError
-from swepipe.hashing import ComponentConfig, Runtime, canonical_json, config_hash
+from swepipe.hashing import AddedLater, ComponentConfig, Runtime, canonical_json, config_hash
 
 
 class Demo(ComponentConfig):
@@ -59,6 +59,18 @@ def test_runtime_settings_do_not_enter_the_hash():
     assert Demo(timeout_s=5).hash() == Demo(timeout_s=500).hash()
     assert Demo(temperature=0.2).hash() != Demo().hash()
     assert "timeout_s" not in Demo().identity()
+
+
+class DemoWithNewOption(Demo):
+    top_k: Annotated[int | None, AddedLater()] = None
+    tags: Annotated[list[str], AddedLater()] = []
+
+
+def test_a_field_added_later_keeps_old_hashes_until_it_is_set():
+    assert DemoWithNewOption().hash() == Demo().hash()
+    assert DemoWithNewOption(top_k=5).hash() != Demo().hash()
+    assert DemoWithNewOption(tags=["x"]).hash() != DemoWithNewOption().hash()
+    assert DemoWithNewOption(top_k=5).identity()["top_k"] == 5
 
 
 def test_code_version_enters_the_hash():

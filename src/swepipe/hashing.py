@@ -74,6 +74,16 @@ class Runtime:
         return "Runtime()"
 
 
+class AddedLater:
+    """Marks a field added to an existing config: `x: Annotated[int | None, AddedLater()] = None`.
+
+    While it holds its default the field is left out of `identity()`, so configs written before
+    it existed keep their hash (and their stored results); any other value enters the hash."""
+
+    def __repr__(self) -> str:
+        return "AddedLater()"
+
+
 class ComponentConfig(BaseModel):
     """Base of every component's config. Subclasses set `component` and `code_version`."""
 
@@ -91,8 +101,12 @@ class ComponentConfig(BaseModel):
                 if any(isinstance(m, Runtime) for m in info.metadata)}
 
     def identity(self) -> dict[str, Any]:
-        """The params that define this config's results (runtime settings excluded)."""
+        """The params that define this config's results (runtime settings excluded, fields
+        added later left out while at their default)."""
         skip = self.runtime_fields() | {"component", "code_version"}
+        skip |= {name for name, info in type(self).model_fields.items()
+                 if any(isinstance(m, AddedLater) for m in info.metadata)
+                 and getattr(self, name) == info.get_default(call_default_factory=True)}
         return self.model_dump(mode="json", exclude=skip)
 
     def hash(self, upstream: Mapping[str, str] | None = None) -> str:

@@ -24,13 +24,13 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
 from pydantic import Field
 
 from swepipe.errors import InputError
-from swepipe.hashing import Runtime
+from swepipe.hashing import AddedLater, Runtime
 from swepipe.localize.nested import ComposedConfig, NestedLocalizer, build_localizer, ranked_files
 from swepipe.protocols import Embedder, StageContext
 from swepipe.repos.chunks import ChunkConfig
@@ -75,14 +75,8 @@ class RetrievalLocalizerConfig(ComposedConfig):
     """The issue text is cut to this length (served embedders have input limits)."""
     include_hints: bool = False
     """Append `hints_text` to the query (Agentless and CodeMonkeys do not show hints)."""
-    restrict_to: NestedLocalizer | None = None
+    restrict_to: Annotated[NestedLocalizer | None, AddedLater()] = None
     """Search only the files this localizer returns (None: the whole index)."""
-
-    def identity(self) -> dict[str, Any]:
-        out = super().identity()
-        if self.restrict_to is None:  # configs written before the option keep their hash
-            del out["restrict_to"]
-        return out
     index_dir: Annotated[Path | None, Runtime()] = None
     """Where indexes are persisted; default `$SWEPIPE_CACHE_DIR/indexes` or ~/.cache/swepipe."""
     embed_batch_size: Annotated[int, Runtime()] = 256
