@@ -21,6 +21,7 @@ import json
 import re
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import faiss
@@ -116,10 +117,13 @@ class ChunkIndex:
                    arrays["file_ids"], arrays["starts"], arrays["ends"], arrays["kinds"],
                    arrays["tokens"], meta["symbols"], embedder, sparse, doc_len, idf)
 
+    @cached_property
+    def _file_id(self) -> dict[str, int]:
+        return {path: i for i, path in enumerate(self.files)}
+
     def chunks_of(self, files: Collection[str]) -> np.ndarray:
         """Ids of the chunks of these files (paths the index does not hold are ignored)."""
-        wanted = np.flatnonzero(np.isin(np.asarray(self.files, dtype=object),
-                                        np.asarray(list(files), dtype=object)))
+        wanted = [self._file_id[f] for f in files if f in self._file_id]
         return np.flatnonzero(np.isin(self.file_ids, wanted)).astype(np.int64)
 
     def search(self, query: np.ndarray, k: int,
