@@ -2,24 +2,41 @@
 
 A path is unsafe when it is absolute, has a `..` component, goes through `.git` (hooks and
 config there run code), or resolves outside the working copy through a symlink already in
-it. A diff that creates a symlink is unsafe when the link's target is absolute or climbs out.
+it. A diff is unsafe when it creates, changes, copies or removes a symlink, whatever the link's
+target: a relative target changes meaning when a link moves, and reading the target out of a
+hunk is one more parser that could disagree with git's. Model-written fixes do not need links.
 
-Paths are read from every header git and `patch` act on (`diff --git`, `---`/`+++`,
-`rename`/`copy from`/`to`, `Index:`), not from a parser's idea of the diff, so a header a parser
-ignores but `patch` follows cannot slip through. The check is pure: it reads the working copy
-(to resolve symlinks) and never writes.
+Lines are split on `\\n` only and mode lines are read the way `git apply` reads them (any
+`old/new/new file/deleted file mode` or `index` line, `strtoul` base 8: leading blanks, a sign
+and leading zeros allowed, anything after the digits ignored; a symlink is any mode whose type
+bits are 0120000). Paths are read from every header git and `patch` act on (`diff --git`,
+`---`/`+++`, `rename`/`copy from`/`to`, `Index:`), not from a parser's idea of the diff, so a
+header a parser ignores but `patch` follows cannot slip through. The check is pure: it reads the
+working copy (to resolve symlinks) and never writes.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import stat
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
 _HEADER_PATH = re.compile(
     r"^(?:(?:---|\+\+\+) |(?:rename|copy) (?:from|to) |Index: |\*\*\* )(?P<path>.+?)(?:\t.*)?$")
 _GIT_HEADER = re.compile(r'^diff --git (?P<a>"(?:[^"\\]|\\.)*"|\S+) (?P<b>"(?:[^"\\]|\\.)*"|\S+)$')
-_SYMLINK_MODE = re.compile(r"^(?:new file mode|new mode) 120000$")
+# git matches these header names as prefixes (with their space) and hands the rest to strtoul;
+# for `index <old>..<new> <mode>` the mode starts after the first space that follows `..`.
+_MODE_LINE = re.compile(r"^(?:(?:old|new|new file|deleted file) mode |index [^.]*\.\.[^ ]* )"
+                        r"(?P<mode>.*)$")
+_STRTOUL_OCTAL = re.compile(r"[ \t\n\v\f\r]*(?P<sign>[+-]?)(?P<digits>[0-7]+)")
+_ULONG_MAX = 2**64 - 1
+
+
+def _lines(diff: str) -> list[str]:
+    """The diff's lines as git sees them: split on `\\n` only (not on `\\f`, `\\x85`, U+2028 as
+    `str.splitlines` does), a CR before the newline dropped."""
+    return [line.removesuffix("\r") for line in diff.split("\n")]
 
 
 def _unquote(path: str) -> str:
@@ -37,7 +54,7 @@ def _strip_prefix(path: str) -> str:
 def diff_paths(diff: str) -> list[str]:
     """Every path the diff's headers name, prefixes `a/` and `b/` removed, `/dev/null` left out."""
     found: list[str] = []
-    lines = diff.splitlines()
+    lines = _lines(diff)
     for i, line in enumerate(lines):
         if m := _GIT_HEADER.match(line):
             found += [_strip_prefix(_unquote(m["a"])), _strip_prefix(_unquote(m["b"]))]
@@ -56,6 +73,28 @@ def diff_paths(diff: str) -> list[str]:
                 found.append(path if line.startswith(("rename", "copy", "Index")) else
                              _strip_prefix(path))
     return list(dict.fromkeys(found))
+
+
+def git_mode(text: str) -> int | None:
+    """The mode `git apply` reads from the text after a mode header (C `strtoul(text, 8)` stored
+    in an unsigned int); None when it holds no octal digits."""
+    m = _STRTOUL_OCTAL.match(text)
+    if not m:
+        return None
+    value = int(m["digits"], 8)
+    if value > _ULONG_MAX:
+        value = _ULONG_MAX  # strtoul saturates, sign or not
+    elif m["sign"] == "-":
+        value = -value % 2**64
+    return value & 0xFFFFFFFF
+
+
+def _symlink_mode_lines(diff: str) -> Iterator[str]:
+    """Header lines whose mode is a symlink's (wherever they stand: over-reading is safe)."""
+    for line in _lines(diff):
+        if (m := _MODE_LINE.match(line)) and (mode := git_mode(m["mode"])) is not None \
+                and stat.S_IFMT(mode) == stat.S_IFLNK:
+            yield line
 
 
 def unsafe_path_reason(path: str, root: Path | str) -> str | None:
@@ -79,29 +118,20 @@ def unsafe_path_reason(path: str, root: Path | str) -> str | None:
     return None
 
 
-def _symlink_reasons(diff: str) -> Iterable[str]:
-    """Symlinks a diff creates: the target is the added line of the hunk after the mode line."""
-    lines = diff.splitlines()
-    for i, line in enumerate(lines):
-        if not _SYMLINK_MODE.match(line):
-            continue
-        for body in lines[i + 1:]:
-            if body.startswith("diff --git"):
-                break
-            if body.startswith("+") and not body.startswith("+++"):
-                link = body[1:]
-                if link.startswith("/") or ".." in PurePosixPath(link).parts:
-                    yield f"diff creates a symlink to {link!r} outside the repository"
-                break
-
-
 def unsafe_reason(diff: str, root: Path | str) -> str | None:
     """The first reason `diff` must not be applied in the working copy `root`; None when safe."""
-    for reason in _symlink_reasons(diff):
-        return reason
-    for path in diff_paths(diff):
+    for line in _symlink_mode_lines(diff):
+        return f"diff creates or changes a symlink ({line!r}); diffs with symlinks are refused"
+    paths = diff_paths(diff)
+    for path in paths:
         if reason := unsafe_path_reason(path, root):
             return reason
+    for path in paths:
+        # A diff without mode lines still rewrites (or copies, or renames) an existing link
+        # as a link: git keeps the file's mode.
+        if Path(root).joinpath(*PurePosixPath(path.replace("\\", "/")).parts).is_symlink():
+            return f"diff touches {path!r}, a symlink in the working copy; diffs with symlinks " \
+                   "are refused"
     return None
 
 
