@@ -136,8 +136,106 @@ def test_unknown_format_is_refused(store, tmp_path):
 
 def test_unparseable_gold_patch_is_a_bad_row(store, tmp_path):
     path = write_jsonl(tmp_path / "d.jsonl", [row(1, patch="diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n garbage")])
-    with pytest.raises(InputError, match=r"d.jsonl:1 \(field 'patch'\)"):
+    with pytest.raises(InputError, match=r"d.jsonl:1: gold patch is not a parseable diff "
+                                         r"\(.+\) \(field 'patch'\)$"):
         ingest_file(store, path)
+
+
+def write_csv(path, rows):
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def assert_refused(store, path, message):
+    """One line naming file, line and field; nothing stored."""
+    with pytest.raises(InputError, match=message) as info:
+        ingest_file(store, path)
+    assert "\n" not in str(info.value) and str(info.value).startswith(str(path))
+    assert count(store, "instances") == 0 and count(store, "dataset_instances") == 0
+
+
+def test_csv_field_longer_than_the_csv_module_limit_ingests(store, tmp_path):
+    long_text = "x" * 200_000  # the csv module's default limit is 131,072 characters
+    path = write_csv(tmp_path / "d.csv", [row(1, problem_statement=long_text), row(2)])
+    assert ingest_file(store, path).rows == 2
+    assert len(load_instances(store, "d", ["o__r-1"])[0].problem_statement) == 200_000
+
+
+def test_truncated_jsonl_gz_names_the_line_where_it_breaks(store, tmp_path):
+    data = gzip.compress("".join(json.dumps(row(i)) + "\n" for i in range(1, 40)).encode())
+    path = tmp_path / "d.jsonl.gz"
+    path.write_bytes(data[:len(data) * 3 // 4])
+    with pytest.raises(InputError, match=r"d.jsonl.gz:(\d+): truncated or corrupt gzip") as info:
+        ingest_file(store, path)
+    line = info.value.line
+    assert 1 < line < 40 and "\n" not in str(info.value)
+    assert count(store, "instances") == 0
+
+
+def test_corrupt_gzip_is_an_input_error(store, tmp_path):
+    path = tmp_path / "d.jsonl.gz"
+    path.write_bytes(b"not gzip at all\n")
+    assert_refused(store, path, r"d.jsonl.gz:1: truncated or corrupt gzip")
+
+
+@pytest.mark.parametrize("char", ["\u2028", "\u2029", "\u0085"])
+def test_json_line_separators_inside_strings_are_kept(store, tmp_path, char):
+    path = tmp_path / "d.jsonl"
+    rows = [row(1, problem_statement=f"first{char}second"), row(2)]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                    encoding="utf-8")
+    assert ingest_file(store, path).rows == 2
+    assert load_instances(store, "d", ["o__r-1"])[0].problem_statement == f"first{char}second"
+
+
+@pytest.mark.parametrize("field, value", [
+    ("instance_id", ""), ("instance_id", ".."), ("instance_id", "../../etc/x"),
+    ("instance_id", "o/r-1"), ("instance_id", "-rf"), ("instance_id", "a b"),
+    ("repo", ""), ("repo", "o"), ("repo", "../r"), ("repo", "o/.."), ("repo", "o/r/x"),
+    ("repo", "/etc/passwd"), ("repo", "o\\r"),
+])
+def test_instance_id_and_repo_outside_their_shapes_are_refused(store, tmp_path, field, value):
+    path = write_jsonl(tmp_path / "d.jsonl", [row(1), row(2, **{field: value})])
+    assert_refused(store, path, rf"d.jsonl:2: .* is not .* \(field '{field}'\)$")
+
+
+@pytest.mark.parametrize("instance_id, repo", [
+    ("django__django-11099", "django/django"), ("scikit-learn__scikit-learn-10297",
+                                                 "scikit-learn/scikit-learn"),
+    ("pydata__xarray-4094", "pydata/xarray"), ("o__r.js-1", "o/.github"),
+])
+def test_swe_bench_shapes_are_accepted(store, tmp_path, instance_id, repo):
+    path = write_jsonl(tmp_path / "d.jsonl", [row(1, instance_id=instance_id, repo=repo)])
+    assert ingest_file(store, path).new == 1
+
+
+def test_gold_patch_that_is_not_a_diff_is_refused(store, tmp_path):
+    path = write_jsonl(tmp_path / "d.jsonl", [row(1), row(2, patch="Fixed the bug in f().\n")])
+    assert_refused(store, path, r"d.jsonl:2: gold patch is not a diff .*\(field 'patch'\)$")
+
+
+def test_empty_gold_patch_is_still_allowed(store, tmp_path):
+    assert ingest_file(store, write_jsonl(tmp_path / "d.jsonl", [row(1, patch="")])).new == 1
+    assert count(store, "gold_files") == 0
+
+
+def test_csv_multi_line_row_is_named_by_the_line_it_starts_on(store, tmp_path):
+    # row 1 spans lines 2-5 (four lines in its problem statement); row 2 starts on line 6
+    path = write_csv(tmp_path / "d.csv", [row(1, problem_statement="a\nb\nc\nd"),
+                                          row(2, repo="no-slash")])
+    assert path.read_text().count("\n") > 6  # the gold patch spans lines too
+    first_line_of_row_2 = next(i for i, text in enumerate(path.read_text().split("\n"), 1)
+                               if text.startswith("o__r-2,"))
+    assert_refused(store, path, rf"d.csv:{first_line_of_row_2}: .*\(field 'repo'\)$")
+
+
+def test_csv_row_with_a_wrong_field_count_is_refused(store, tmp_path):
+    path = write_csv(tmp_path / "d.csv", [row(1)])
+    path.write_text(path.read_text() + "\n" + "o__r-2,o/r\n")
+    assert_refused(store, path, r"d.csv:\d+: row has 2 fields, the header has \d+$")
 
 
 def test_gold_hunks_give_changed_lines_and_insertion_points(store, tmp_path):

@@ -9,12 +9,18 @@
   a stage result counts only for the revision it was computed on. This is how SWE-bench Lite and
   Verified can share ids whose test lists differ.
 - SWE-bench Verified rows that carry their Lite test fields under `from_lite` get them lifted.
-- The gold patch is parsed (unidiff) into `gold_files` and `gold_hunks`.
+- The gold patch is parsed (unidiff) into `gold_files` and `gold_hunks`; a non-empty `patch` that
+  is not a diff (no file in it) is a bad row, not zero gold files.
+- `instance_id` and `repo` become file and folder names later (checkouts, `owner__name` clones,
+  logs), so they must have the shapes SWE-bench uses: `repo` is `owner/name` (letters, digits,
+  `_ . -`; the name not `.` or `..`), `instance_id` one word of letters, digits and `_ . + -` not
+  starting with `.` or `-` (`django__django-11099`). Anything else (empty, `..`, `/`) is refused.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +32,10 @@ from swepipe.errors import InputError
 from swepipe.patch.diff import FileChange, parse_diff
 from swepipe.store.store import Store, insert_rows
 from swepipe.types import Instance
+
+
+_INSTANCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*")
+_REPO = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/(?!\.\.?$)[A-Za-z0-9_.-]+")
 
 
 class SweBenchRow(BaseModel):
@@ -46,6 +56,22 @@ class SweBenchRow(BaseModel):
     environment_setup_commit: str | None = None
     created_at: str | None = None
     difficulty: str | None = None
+
+    @field_validator("instance_id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not _INSTANCE_ID.fullmatch(value):
+            raise ValueError(f"{value[:80]!r} is not an instance id: one word of letters, "
+                             "digits and '_.+-', not starting with '.' or '-' (it names files)")
+        return value
+
+    @field_validator("repo")
+    @classmethod
+    def _repo_shape(cls, value: str) -> str:
+        if not _REPO.fullmatch(value):
+            raise ValueError(f"{value[:80]!r} is not owner/name (letters, digits and '_.-'; "
+                             "it names folders)")
+        return value
 
     @field_validator("FAIL_TO_PASS", "PASS_TO_PASS", mode="before")
     @classmethod
@@ -118,11 +144,22 @@ def parse_file(path: Path) -> list[tuple[Instance, list[FileChange]]]:
                              f"{seen[instance.instance_id]})", source=str(path), line=line,
                              field="instance_id")
         seen[instance.instance_id] = line
-        changes = parse_diff(instance.patch, source=f"{path}:{line} (field 'patch')")
-        instances.append((instance, changes))
+        instances.append((instance, _gold_changes(instance.patch, path, line)))
     if not instances:
         raise InputError("no rows", source=str(path))
     return instances
+
+
+def _gold_changes(patch: str, path: Path, line: int) -> list[FileChange]:
+    try:
+        changes = parse_diff(patch)
+    except InputError as exc:
+        raise InputError(f"gold patch is not a parseable diff ({exc.__cause__})",
+                         source=str(path), line=line, field="patch") from exc
+    if patch.strip() and not changes:
+        raise InputError("gold patch is not a diff (no '--- a/x' / '+++ b/x' file header)",
+                         source=str(path), line=line, field="patch")
+    return changes
 
 
 def instance_row(instance: Instance, revision: int) -> dict[str, Any]:
