@@ -1,4 +1,4 @@
-"""Per-repository test commands: every Lite repository and version has one, as the harness has.
+"""Per-repository test commands: every Lite repository and version has one, as in the harness."""
 
 from __future__ import annotations
 
