@@ -31,14 +31,15 @@ def cmd_rewards(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from swepipe.rewards.report import plot_distributions, print_calibration, print_summary
+    from swepipe.rewards.plot import plot_summary
+    from swepipe.rewards.report import print_calibration, print_summary
 
     store = Store(args.store, create=False)
     if args.calibration:
         print_calibration(store)
-    print_summary(store, stage=args.stage)
+    print_summary(store, stage=args.stage, dataset=args.dataset)
     if args.plot:
-        print(f"wrote {plot_distributions(store, args.plot, stage=args.stage)}")
+        print(f"wrote {plot_summary(store, args.plot, stage=args.stage, dataset=args.dataset)}")
     return 0
 
 
@@ -73,9 +74,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="local clones named <owner>__<name>: enables function_recall")
     p.set_defaults(handler=cmd_rewards)
 
-    p = sub.add_parser("report", help="stage-quality table per config (mean ± 95%% CI)")
+    p = sub.add_parser("report", help="stage-quality table per dataset and config "
+                                      "(mean ± 95%% CI)")
     p.add_argument("--stage", choices=STAGES)
-    p.add_argument("--plot", type=Path, metavar="FILE", help="write metric distributions (PNG)")
+    p.add_argument("--dataset", metavar="NAME", help="only the instances of this dataset")
+    p.add_argument("--plot", type=Path, metavar="FILE",
+                   help="also write the table as a chart (PNG): mean, 95%% interval and n per "
+                        "dataset and config, rates on a 0-1 axis")
     p.add_argument("--calibration", action="store_true",
                    help="AUC / Spearman of cheap rewards vs resolved; fit predicted_resolved")
     p.set_defaults(handler=cmd_report)

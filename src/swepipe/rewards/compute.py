@@ -16,7 +16,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 
@@ -29,6 +29,9 @@ from swepipe.types import STAGES, StageName
 log = logging.getLogger("swepipe.rewards")
 
 
+Scale = Literal["rate", "gain", "count"]
+
+
 @dataclass(frozen=True)
 class Metric:
     name: str
@@ -38,6 +41,9 @@ class Metric:
     """File under `queries/rewards/` (without `.sql`)."""
     params: dict[str, Any] = field(default_factory=dict)
     """Extra query parameters besides `$config_hash`."""
+    scale: Scale = "rate"
+    """What the values are, for plots: a `rate` in [0, 1], a `gain` in [-1, 1] (a difference of
+    rates), or a `count` >= 0 (tokens)."""
 
 
 METRICS: tuple[Metric, ...] = (
@@ -48,7 +54,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("hit_at_1", "localize", "hit_at_k", {"k": 1}),
     Metric("hit_at_3", "localize", "hit_at_k", {"k": 3}),
     Metric("hit_at_5", "localize", "hit_at_k", {"k": 5}),
-    Metric("context_tokens", "localize", "context_tokens"),
+    Metric("context_tokens", "localize", "context_tokens", scale="count"),
     Metric("gold_pass_rate", "generate", "gold_pass_rate"),
     Metric("fail_to_pass_rate", "generate", "fail_to_pass_rate"),
     Metric("pass_to_pass_rate", "generate", "pass_to_pass_rate"),
@@ -57,12 +63,26 @@ METRICS: tuple[Metric, ...] = (
     Metric("swe_rl_similarity", "generate", "swe_rl_similarity"),
     Metric("changed_line_coverage", "generate", "changed_line_coverage"),
     Metric("selection_gain_vs_random", "select", "selection_gain_vs_random",
-           {"quality": "resolved", "metric": "selection_gain_vs_random"}),
+           {"quality": "resolved", "metric": "selection_gain_vs_random"}, scale="gain"),
     Metric("selection_gain_vs_random_similarity", "select", "selection_gain_vs_random",
-           {"quality": "swe_rl_similarity", "metric": "selection_gain_vs_random_similarity"}),
+           {"quality": "swe_rl_similarity", "metric": "selection_gain_vs_random_similarity"},
+           scale="gain"),
     Metric("gold_injection_accuracy", "select", "gold_injection_accuracy"),
 )
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
+
+
+def metric_scale(name: str) -> Scale:
+    """The scale of a metric; rewards computed outside `METRICS` (`llm_similarity`,
+    `predicted_resolved`) are rates."""
+    return next((m.scale for m in METRICS if m.name == name), "rate")
+
+
+def in_metric_order(names: set[str] | list[str]) -> list[str]:
+    """`names` in the order of `METRICS` (the order of docs/metrics.md); others after, sorted."""
+    known = [m for m in METRIC_NAMES if m in names]
+    return known + sorted(set(names) - set(known))
+
 
 SHARED_VIEWS: dict[str, tuple[str, ...]] = {
     "localize": ("loc_pointers", "loc_samples"),
