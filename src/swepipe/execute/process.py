@@ -1,6 +1,13 @@
 """Run one command as a limited subprocess: own process group, wall-time and memory limits,
 output captured with a cap. The sandbox wraps this with a working copy and isolation.
 
+The command is started with a parent-death signal (`PR_SET_PDEATHSIG` = SIGKILL): when the
+process that launched it dies, even by SIGKILL, the kernel kills the command too. Under the
+`namespaces` isolation that command is `unshare`, whose death kills the jail's PID 1 and with it
+every process of the jail; at weaker levels only the launched process itself is covered.
+The signal is sent when the launching *thread* ends: run commands from a thread (the event
+loop's) that outlives them, as `run_limited` does by awaiting them.
+
 Output beyond the cap keeps its head and its tail (a test runner's summary is at the end) with a
 marker in between saying how many bytes were dropped; memory use stays bounded by the cap however
 much the command prints.
@@ -10,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import resource
 import signal
@@ -18,6 +26,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from swepipe.types import ExecutionOutput
+
+_PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True)  # loaded here, not between fork and exec
 
 
 class CappedBuffer:
@@ -83,7 +94,12 @@ class _PipeReader:
 
 
 def _limits(memory_bytes: int | None):  # type: ignore[no-untyped-def]
+    parent = os.getpid()
+
     def apply() -> None:  # runs in the child between fork and exec: keep it to syscalls
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the line above: no signal comes
+            os.kill(os.getpid(), signal.SIGKILL)
         if memory_bytes:
             resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crashing test leaves no core file

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from swepipe.execute import isolation
 from swepipe.execute.process import run_limited
+from swepipe.execute.scratch import new_dir
 from swepipe.execute.workcopy import (
     CopyMethod, apply_patch, check_inputs, copy_repo, remove_tree, write_files,
 )
@@ -118,7 +119,8 @@ class LocalSandbox:
         all_patches = {"patch": patch, **(patches or {})}
         check_inputs(repo, all_patches, files)
         level = self.level  # probe outside the timed part
-        scratch = Path(tempfile.mkdtemp(prefix="swepipe-sbx-", dir=self.scratch_root))
+        # also removes, once per process, what owners that died mid-run left in the root
+        scratch = await asyncio.to_thread(new_dir, self.scratch_root)
         workdir, home = scratch / "repo", scratch / "home"
         try:
             # copying and applying block on subprocesses: off the event loop, so concurrent

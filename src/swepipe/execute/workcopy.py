@@ -89,16 +89,58 @@ def write_files(workdir: Path, files: Mapping[str, str]) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def _make_writable(func, path, _exc) -> None:  # type: ignore[no-untyped-def]
-    # a test may leave read-only directories behind; make them writable and retry once
+def _open_unlocked(name: str | Path, dir_fd: int | None = None) -> int | None:
+    """Give directory `name` owner rwx and return a read descriptor on it; None when `name` is
+    not a directory (a symlink is never followed: it is opened as a path, not a target)."""
     try:
-        os.chmod(os.path.dirname(path), stat.S_IRWXU)
-        os.chmod(path, stat.S_IRWXU)
-        func(path)
+        pfd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY, dir_fd=dir_fd)
     except OSError:
-        pass
+        return None
+    try:  # chmod through the descriptor: it is the directory opened above, whatever the path
+        via = f"/proc/self/fd/{pfd}"
+        os.chmod(via, stat.S_IMODE(os.stat(pfd).st_mode) | stat.S_IRWXU)
+        return os.open(via, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
+    finally:
+        os.close(pfd)
+
+
+def _subdirs(fd: int) -> list[str]:
+    try:
+        with os.scandir(fd) as entries:
+            return [e.name for e in entries if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return []
+
+
+def _unlock_dirs(top: Path) -> None:
+    """Make every directory under `top` (and `top`) owner-writable and -searchable, without
+    touching files or following links: a run may leave read-only or unreadable folders."""
+    if (fd := _open_unlocked(top)) is None:
+        return
+    stack = [(fd, _subdirs(fd))]  # depth first: one open descriptor per level
+    try:
+        while stack:
+            fd, names = stack[-1]
+            if not names:
+                stack.pop()
+                os.close(fd)
+            elif (child := _open_unlocked(names.pop(), dir_fd=fd)) is not None:
+                stack.append((child, _subdirs(child)))
+    finally:
+        for fd, _names in stack:
+            os.close(fd)
 
 
 def remove_tree(path: Path) -> None:
-    """Remove a working copy even when the run left read-only files in it."""
-    shutil.rmtree(path, onerror=_make_writable)
+    """Remove a working copy even when the run left read-only folders in it. Never follows a
+    symlink (shutil.rmtree does not; neither does making folders writable), so a link to a
+    file outside cannot get that file changed."""
+    try:
+        shutil.rmtree(path)
+    except FileNotFoundError:
+        return
+    except OSError:  # e.g. permission denied in a folder the run made read-only (non-root)
+        _unlock_dirs(path)
+        shutil.rmtree(path, ignore_errors=True)
