@@ -23,6 +23,7 @@ import pytest
 
 import swepipe
 from swepipe.execute.sandbox import LocalSandbox, SandboxConfig
+from swepipe.execute.scratch import remove_stale
 
 PY = sys.executable
 SRC = str(Path(swepipe.__file__).resolve().parents[1])
@@ -107,6 +108,11 @@ def _alive(pid: int) -> bool:
     return bool(stat) and stat.rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
 
 
+def _ppid(pid: int) -> int:
+    stat = _read(f"/proc/{pid}/stat")
+    return int(stat.rsplit(b")", 1)[1].split()[1]) if stat else 0
+
+
 def _pid_ns(pid: int | str) -> str:
     try:
         return os.readlink(f"/proc/{pid}/ns/pid")
@@ -133,19 +139,20 @@ from swepipe.execute.sandbox import LocalSandbox, SandboxConfig
 sandbox = LocalSandbox(SandboxConfig(scratch_dir=Path(sys.argv[1]), isolation=sys.argv[2],
                                      memory_mb=None))
 asyncio.run(sandbox.run(Path(sys.argv[3]), ["sh", "-c", sys.argv[4], sys.argv[5]],
-                        timeout_s=10))
+                        timeout_s=float(sys.argv[6])))
 """
 
 
 class _Owner:
     """A Python process running one sandbox command; finds the jail's processes in /proc."""
 
-    def __init__(self, scratch: Path, level: str, repo: Path, script: str) -> None:
+    def __init__(self, scratch: Path, level: str, repo: Path, script: str,
+                 timeout_s: float) -> None:
         self.marker = f"swepipe-owner-{uuid.uuid4().hex}"
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([SRC, os.environ.get("PYTHONPATH",
                                                                                  "")])}
         self.proc = subprocess.Popen([PY, "-c", _OWNER, str(scratch), level, str(repo), script,
-                                      self.marker], env=env)
+                                      self.marker, str(timeout_s)], env=env)
         self.launcher = self.jail_ns = None
 
     def find_jail(self, running: bytes) -> bool:
@@ -154,7 +161,7 @@ class _Owner:
         for pid in _pids():
             if self.marker.encode() not in _read(f"/proc/{pid}/cmdline"):
                 continue
-            if _pid_ns(pid) == ours:
+            if _pid_ns(pid) == ours and _ppid(pid) == self.proc.pid:
                 self.launcher = pid  # `unshare`, the owner's child
             elif _pid_ns(pid):
                 self.jail_ns = _pid_ns(pid)
@@ -178,35 +185,53 @@ class _Owner:
                 os.kill(pid, signal.SIGKILL)
 
 
-def test_jail_dies_with_its_killed_owner_and_its_copy_goes_at_the_next_start(
-        sandbox: LocalSandbox, repo: Path, tmp_path: Path):
+@pytest.fixture
+def owners(sandbox: LocalSandbox, repo: Path, tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
+    """Starts owners running sandbox commands in one scratch root; kills what is left after."""
     if sandbox.level != "namespaces":
         pytest.skip(f"isolation level {sandbox.level}: only the launched process dies with "
                     "its owner (docs/execution.md)")
+    started: list[_Owner] = []
+    (tmp_path / "scratch").mkdir()
+
+    def start(script: str, timeout_s: float) -> _Owner:
+        started.append(_Owner(tmp_path / "scratch", "namespaces", repo, script, timeout_s))
+        return started[-1]
+
+    yield start
+    for owner in started:
+        owner.cleanup()
+
+
+def test_jail_dies_with_its_killed_owner(owners):
+    victim = owners("sleep 181 & sleep 182", timeout_s=10)
+    assert _wait_for(lambda: victim.find_jail(b"sleep\x00182\x00"), 30)
+    assert _read(f"/proc/{victim.launcher}/cmdline").startswith(b"unshare\x00")
+    victim.kill()
+    assert _wait_for(lambda: not victim.survivors(), 10), victim.survivors()
+
+
+def test_a_killed_owners_copy_goes_at_the_next_start_a_living_owners_stays(
+        owners, repo: Path, tmp_path: Path):
     scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    victim = _Owner(scratch, "namespaces", repo, "sleep 181 & sleep 182")
-    living = _Owner(scratch, "namespaces", repo, "sleep 183")
-    try:
-        assert _wait_for(lambda: victim.find_jail(b"sleep\x00182\x00"), 30)
-        assert _wait_for(lambda: living.find_jail(b"sleep\x00183\x00"), 30)
-        before = sorted(p.name for p in scratch.iterdir() if p.is_dir())
-        assert len(before) == 2  # one working copy per owner
-        victim.kill()
-        assert _wait_for(lambda: not victim.survivors(), 10), victim.survivors()
-        assert living.survivors()  # killing one owner takes nothing else down
-        # the victim's copy is still there; the next sandbox to start here removes it
-        assert sorted(p.name for p in scratch.iterdir() if p.is_dir()) == before
-        fresh = LocalSandbox(SandboxConfig(scratch_dir=scratch, isolation="namespaces"))
-        out = asyncio.run(fresh.run(repo, ["true"]))
-        assert out.exit_code == 0
-        left = sorted(p.name for p in scratch.iterdir() if p.is_dir())
-        assert len(left) == 1 and left[0] in before  # the living owner's copy stays
-        lock_tokens = {p.name.split("-")[2].split(".")[0] for p in scratch.glob("*.lock")}
-        assert left[0].split("-")[2] in lock_tokens and len(lock_tokens) == 2  # living + us
-    finally:
-        victim.cleanup()
-        living.cleanup()
+    victim = owners("sleep 181 & sleep 182", timeout_s=10)
+    living = owners("sleep 183", timeout_s=120)
+    assert _wait_for(lambda: victim.find_jail(b"sleep\x00182\x00"), 30)
+    assert _wait_for(lambda: living.find_jail(b"sleep\x00183\x00"), 30)
+    before = sorted(p.name for p in scratch.iterdir() if p.is_dir())
+    assert len(before) == 2  # one working copy per owner
+    victim.kill()
+    victim.cleanup()  # independent of the jail dying by itself (the test above)
+    assert _wait_for(lambda: not victim.survivors(), 10), victim.survivors()
+    assert living.survivors()  # killing one owner takes nothing else down
+    # the victim's copy is still there; the next sandbox to start here removes it
+    assert sorted(p.name for p in scratch.iterdir() if p.is_dir()) == before
+    fresh = LocalSandbox(SandboxConfig(scratch_dir=scratch, isolation="namespaces"))
+    assert asyncio.run(fresh.run(repo, ["true"])).exit_code == 0
+    left = sorted(p.name for p in scratch.iterdir() if p.is_dir())
+    assert len(left) == 1 and left[0] in before  # the living owner's copy stays
+    lock_tokens = {p.name.split("-")[2].split(".")[0] for p in scratch.glob("*.lock")}
+    assert left[0].split("-")[2] in lock_tokens and len(lock_tokens) == 2  # living + us
 
 
 # imports first (the interpreter may live where the throwaway uid cannot read), then drop root
@@ -276,3 +301,13 @@ def test_cleanup_as_non_root_removes_unreadable_folders(user_dir):
     (tree / "ro").chmod(0o555)
     proc = _remove_as(uid, tree)
     assert proc.returncode == 0 and not tree.exists(), proc.stderr
+
+
+def test_stale_removal_keeps_copies_it_cannot_judge_and_removes_lockless_ones(tmp_path: Path):
+    legacy = tmp_path / "swepipe-sbx-k3j4h5g6"  # named before owners were recorded
+    orphan = tmp_path / "swepipe-sbx-123x0123abcd-run-zz"  # its owner's lock already went
+    other = tmp_path / "unrelated"
+    for d in (legacy, orphan, other):
+        (d / "sub").mkdir(parents=True)
+    assert remove_stale(tmp_path) == [orphan]
+    assert legacy.exists() and other.exists() and not orphan.exists()

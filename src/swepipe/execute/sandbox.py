@@ -4,7 +4,9 @@ Per call: check the patch and file paths (before anything is copied or run), cop
 to a fresh directory, apply the patch, write the files, run the command there with limits and a
 clean environment, and remove the copy. What is and is not isolated is in `docs/execution.md`
 and `isolation.py`; in short, with the `namespaces` level nothing outside the working copy and
-the sandbox home can be written, there is no network, and every process dies with the command.
+the sandbox home can be written, there is no network, host Unix sockets are hidden, and every
+process dies with the command, and with its owner when the owner is killed. Copies that a killed
+owner could not remove are removed by the next process to start (`scratch.py`).
 """
 
 from __future__ import annotations
