@@ -182,3 +182,52 @@ def codemonkeys_store(tmp_path: Path) -> Path:
                                                     "patch_to_results": {DIFF_A: True}})
     write_json(inst / "10_selection_state_machine_with_ensembled_solutions" / "0.json", sm)
     return store
+
+
+def gold_diff(*paths: str) -> str:
+    return "".join(f"diff --git a/{p} b/{p}\n--- a/{p}\n+++ b/{p}\n@@ -1 +1 @@\n-x = 1\n+x = 2\n"
+                   for p in paths)
+
+
+# Agentless v1.0 combined localization records (docs/legacy-formats.md and issue 14): all three
+# levels in one record, per-file lists aligned with found_files[:top_n], "" = nothing found there.
+V10_GOLD = {"org__pkg-1": ["pkg/a.py"], "org__pkg-2": ["pkg/b.py"], "org__pkg-3": ["pkg/b.py"],
+            "org__pkg-4": ["pkg/a.py", "pkg/d.py"], "org__pkg-5": ["pkg/e.py"],
+            "org__pkg-6": ["pkg/a.py"]}
+V10_LEVELS = {  # instance -> (found_files, found_related_locs, found_edit_locs)
+    # the issue's case: every edit location is an empty string, the gold file is in found_files
+    "org__pkg-1": (["pkg/z.py", "pkg/a.py", "pkg/b.py", "pkg/c.py"],
+                   [[""], ["function: f"], ["class: B"]], [[""], [""], [""]]),
+    "org__pkg-2": (["pkg/a.py", "pkg/b.py"], [["class: A"], [""]], [["line: 3"], [""]]),
+    "org__pkg-3": (["pkg/b.py", "pkg/a.py"], [["function: g\nvariable: V"], ["function: h"]],
+                   [["function: g\nline: 10"], [""]]),
+    "org__pkg-4": (["pkg/a.py", "pkg/c.py"], [["function: f"], [""]], [[""], ["line: 2"]]),
+    "org__pkg-5": (["pkg/a.py"], [[""]], [[""]]),
+    "org__pkg-6": ([], [], []),  # the model named no file
+}
+
+
+def v10_record(instance_id: str) -> dict[str, Any]:
+    files, related, edit = V10_LEVELS[instance_id]
+    return {
+        "instance_id": instance_id, "found_files": files,
+        "additional_artifact_loc_file": {"raw_output_files": "\n".join(files)},
+        "file_traj": traj(f"which files? {instance_id}", "\n".join(files)),
+        "found_related_locs": related,
+        "additional_artifact_loc_related": [{"raw_output_loc": "related"}],
+        "related_loc_traj": traj(f"which elements? {instance_id}", "related"),
+        "found_edit_locs": edit,
+        "additional_artifact_loc_edit_location": [{"raw_output_loc": ["edit"]}],
+        "edit_loc_traj": traj(f"where to edit? {instance_id}", "edit")}
+
+
+@pytest.fixture
+def v10_combined(tmp_path: Path) -> Path:
+    """An Agentless v1.0 `results/location/loc_outputs.jsonl` (all levels in one run, no
+    args.json beside it), and a dataset file `dataset.jsonl` with the instances' gold patches."""
+    write_jsonl(tmp_path / "dataset.jsonl", [
+        {"instance_id": i, "repo": "org/pkg", "base_commit": "0" * 40,
+         "problem_statement": f"bug {i}", "patch": gold_diff(*gold), "version": "1.0"}
+        for i, gold in V10_GOLD.items()])
+    return write_jsonl(tmp_path / "results" / "location" / "loc_outputs.jsonl",
+                       [v10_record(i) for i in V10_LEVELS])

@@ -13,7 +13,7 @@ from pathlib import Path
 from swepipe.errors import InputError
 from swepipe.migrate.agentless_loc import read_loc
 from swepipe.migrate.agentless_repair import READERS
-from swepipe.migrate.detect import COPIES, classify, read_jsonl
+from swepipe.migrate.detect import COPIES, Unknown, classify, read_jsonl
 from swepipe.migrate.importer import Source
 from swepipe.migrate.plan import FilePlan, ReadContext
 
@@ -28,9 +28,10 @@ def build_plan(path: Path, checksum: str, ctx: ReadContext) -> FilePlan:
             plan.format = "empty"
             plan.notes.append("empty file; nothing to import")
         return plan
-    found = classify(path, [r for _, r, _ in good])
-    if isinstance(found, str):
-        plan.refuse(good[0][0], found, good[0][2])
+    found = classify(path, [r for _, r, _ in good], ctx.configs.args_for(path.parent))
+    if isinstance(found, Unknown):
+        line, _, raw = good[found.index]
+        plan.refuse(line, found.reason, raw)
         return plan
     plan.format = found.format
     if found.kind == "copy":

@@ -1,15 +1,18 @@
 """Agentless localization files -> `localizations` rows (stage `localize`) and `sequences`.
 
-Each stage keeps only what it produced; every record also carries copies of its upstream
-stages' fields, which are imported from their own folders:
+A file becomes one config per level its run computed (agentless_levels: a v1.0 record holds all
+three, a v1.5 stage folder one); each level has its own stage runs, pointers and trajectory, and
+a level that found nothing (`[]`, or empty strings per file) is an empty result of that level,
+never a reason to drop a coarser one. Copies of the levels a run started from are imported from
+their own folders.
 
-| stage (component `agentless.<stage>`) | pointers from | trajectory |
+| level: component `agentless.<stage>` | pointers from | trajectory |
 |---|---|---|
-| file_level, file_level_irrelevant (kept files) | `found_files`, kind `file`, rank = order | `file_traj` |
-| retrieval_embedding, file_level_combined | `found_files` | none (no model call) |
-| related_elements | `found_related_locs` (class/function/variable) | `related_loc_traj` (one call per retry) |
-| edit_location_samples | `found_edit_locs`, one `sample_idx` per sample | `edit_loc_traj` (one call, n completions) |
-| edit_location_individual (`loc_merged_{i}-{j}`) | `found_edit_locs`, `sample_idx` = i | none (a merge, no call) |
+| file: file_level, file_level_irrelevant (kept files) | `found_files`, kind `file`, rank = order | `file_traj` |
+| file: retrieval_embedding, file_level_combined | `found_files` | none (no model call) |
+| related: related_elements | `found_related_locs` (class/function/variable) | `related_loc_traj` (one call per retry) |
+| edit: edit_location_samples | `found_edit_locs`, one `sample_idx` per sample | `edit_loc_traj` (one call, n completions) |
+| edit: edit_location_individual (`loc_merged_{i}-{j}`) | `found_edit_locs`, `sample_idx` = i | none (a merge, no call) |
 
 Locations are parsed with `repos.locations.parse_locations`: `line: N` pointers carry their line,
 symbols stay `resolved=False` with null lines unless a checkout resolves them (`--repos-dir`, or
@@ -27,9 +30,6 @@ from swepipe.migrate.plan import (FilePlan, ReadContext, StageResult, add_call, 
 from swepipe.migrate.records import LocRecord, RetrievalRecord, Traj
 from swepipe.repos.locations import parse_locations
 from swepipe.types import CodePointer
-
-_FILE_STAGES = {"file_level", "file_level_irrelevant", "file_level_combined",
-                "retrieval_embedding"}
 
 
 def file_pointers(paths: list[str]) -> list[CodePointer]:
@@ -77,15 +77,43 @@ def _add_traj(plan: FilePlan, traj: Traj | None, *, name: str, cfg: str, instanc
              temperature=temperature)
 
 
+def _pointers(level: str, rec: LocRecord | RetrievalRecord, det: Detected) -> list[CodePointer]:
+    if level == "file":
+        return file_pointers(rec.found_files)
+    assert isinstance(rec, LocRecord)
+    if level == "related":
+        return per_file_pointers(rec.found_related_locs or {}, rec.found_files, 0)
+    pointers: list[CodePointer] = []
+    for idx, value in edit_samples(rec.found_edit_locs, det.sample_idx):
+        pointers += per_file_pointers(value, rec.found_files, idx)
+    return pointers
+
+
+def _add_level_trajs(plan: FilePlan, level: str, component: str, rec: LocRecord | RetrievalRecord,
+                     common: dict[str, Any]) -> None:
+    if not isinstance(rec, LocRecord):
+        return  # retrieval: an embedding call, no prompt
+    if level == "file" and component != "agentless.file_level_combined":
+        _add_traj(plan, rec.file_traj, name="file_traj", **common)
+    elif level == "related":
+        trajs = rec.related_loc_traj
+        for turn, traj in enumerate(trajs if isinstance(trajs, list) else [trajs]):
+            _add_traj(plan, traj, name="related_loc_traj", turn=turn, **common)
+    elif component == "agentless.edit_location_samples":  # a merged file has no call
+        _add_traj(plan, rec.edit_loc_traj, name="edit_loc_traj", **common)
+
+
 def read_loc(plan: FilePlan, path: Path, det: Detected,
              good: list[tuple[int, dict[str, Any], str]], ctx: ReadContext) -> None:
-    """Fill `plan` from a loc_outputs-shaped file (also retrieval and combined files)."""
-    cfg_row = ctx.configs.row_for(path, det)
-    cfg = cfg_row["config_hash"]
-    plan.configs[cfg] = cfg_row
+    """Fill `plan` from a loc_outputs-shaped file (also retrieval and combined files): one
+    stage result per record and level, under that level's config."""
+    levels = []
+    for level, row in ctx.configs.level_rows(path, det):
+        plan.configs[row["config_hash"]] = row
+        plan.levels[row["config_hash"]] = level
+        levels.append((level, row["component"], row["config_hash"]))
     args = ctx.configs.args_for(path.parent) or {}
     model, temperature = args.get("model"), args.get("temperature")
-    stage = det.component.split(".", 1)[1]  # type: ignore[union-attr]
     shape = RetrievalRecord if det.kind == "retrieval" else LocRecord
     raws = {line: row for line, row, _ in good}
     for line, rec in validated(plan, good, shape):
@@ -96,26 +124,15 @@ def read_loc(plan: FilePlan, path: Path, det: Detected,
             continue
         iid = rec.instance_id
         try:
-            if stage in _FILE_STAGES:
-                pointers = file_pointers(rec.found_files)
-            elif stage == "related_elements":
-                pointers = per_file_pointers(rec.found_related_locs or {}, rec.found_files, 0)
-            else:
-                pointers = []
-                for idx, value in edit_samples(rec.found_edit_locs, det.sample_idx):
-                    pointers += per_file_pointers(value, rec.found_files, idx)
+            found = [(level, component, cfg, _pointers(level, rec, det))
+                     for level, component, cfg in levels]
         except ValueError as exc:
             plan.refuse(line, str(exc), None)
             continue
-        if ctx.resolve is not None and any(not p.resolved for p in pointers):
-            pointers = ctx.resolve(iid, pointers)
-        plan.results.append(StageResult("localize", cfg, iid, pointers))
-        common = {"cfg": cfg, "instance_id": iid, "model": model, "temperature": temperature}
-        if stage in ("file_level", "file_level_irrelevant"):
-            _add_traj(plan, rec.file_traj, name="file_traj", **common)
-        elif stage == "related_elements":
-            trajs = rec.related_loc_traj
-            for turn, traj in enumerate(trajs if isinstance(trajs, list) else [trajs]):
-                _add_traj(plan, traj, name="related_loc_traj", turn=turn, **common)
-        elif stage == "edit_location_samples":
-            _add_traj(plan, rec.edit_loc_traj, name="edit_loc_traj", **common)
+        for level, component, cfg, pointers in found:
+            if ctx.resolve is not None and any(not p.resolved for p in pointers):
+                pointers = ctx.resolve(iid, pointers)
+            plan.results.append(StageResult("localize", cfg, iid, pointers))
+            _add_level_trajs(plan, level, component, rec,
+                             {"cfg": cfg, "instance_id": iid, "model": model,
+                              "temperature": temperature})

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from swepipe.errors import InputError
 from swepipe.migrate.agentless import agentless_sources
 from swepipe.migrate.importer import ImportOptions, ImportReport, run_import
 from swepipe.migrate.legacy_configs import LegacyConfigs
@@ -38,3 +40,19 @@ def migrate_codemonkeys(store: Store, path: str | Path, options: ImportOptions |
     options = options or ImportOptions()
     sources = codemonkeys_sources(Path(path), run_name)
     return run_import(store, sources, ReadContext(configs=LegacyConfigs()), options)
+
+
+def level_file_recall(store: Store, path: str | Path) -> list[dict[str, Any]]:
+    """Per instance, `file_recall` of each level migrated from one localization file (file,
+    related, edit; None where undefined). Needs `swepipe rewards --stage localize` first."""
+    from swepipe.store.sql_files import load_query
+
+    source = str(Path(path).resolve())
+    known = store.path.exists() and store.query(
+        "SELECT count(*) AS n FROM legacy_imports WHERE source_path = ?", [source],
+        read_only=True).to_pylist()[0]["n"]
+    if not known:
+        raise InputError(f"not imported into {store.path} (run `swepipe migrate agentless` "
+                         "on it first)", source=str(path))
+    return store.query(load_query("migrate/level_file_recall"), {"source": source},
+                       read_only=True).to_pylist()

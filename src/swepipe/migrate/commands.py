@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from swepipe.migrate.api import migrate_agentless, migrate_codemonkeys
+from swepipe.migrate.api import level_file_recall, migrate_agentless, migrate_codemonkeys
 from swepipe.migrate.importer import ImportOptions
 from swepipe.store.store import Store
 
@@ -24,6 +24,21 @@ def cmd_codemonkeys(args: argparse.Namespace) -> int:
     store = Store(args.store)
     for path in args.paths:
         print(migrate_codemonkeys(store, path, _options(args), run_name=args.run_name))
+    return 0
+
+
+def cmd_levels(args: argparse.Namespace) -> int:
+    rows = level_file_recall(Store(args.store), args.path)
+
+    def cell(v: float | None) -> str:
+        return "-" if v is None else f"{v:.2f}"
+
+    print(f"{'instance_id':40} {'file':>7} {'related':>7} {'edit':>7}")
+    for r in rows:
+        print(f"{r['instance_id']:40} {cell(r['file_level']):>7} {cell(r['related_level']):>7} "
+              f"{cell(r['edit_level']):>7}")
+    if not rows:
+        print("no file_recall rewards for its levels yet (run `swepipe rewards --stage localize`)")
     return 0
 
 
@@ -60,6 +75,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                                       "(default: the store folder's name)")
     _common(c)
     c.set_defaults(handler=cmd_codemonkeys)
+
+    lv = msub.add_parser("levels", help="file_recall per instance of each level migrated from "
+                                         "one localization file (after `swepipe rewards`)")
+    lv.add_argument("path", metavar="FILE")
+    lv.set_defaults(handler=cmd_levels)
 
     r = msub.add_parser("resolve", help="fill in line spans of migrated symbol locations")
     r.add_argument("--repos-dir", required=True,

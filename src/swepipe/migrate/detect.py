@@ -3,8 +3,10 @@
 Content decides, names only refine: a file's kind comes from the keys of its records (the union
 over all lines, so one minimal record does not hide the shape), and the name is used only for
 what content cannot say (the sample index in `output_3_processed.jsonl`, a merged edit-location
-file, a copy such as `used_locs.jsonl`). A JSONL file whose keys match no known shape is an
-`InputError` naming the file and the first line, never a guess.
+file, a copy such as `used_locs.jsonl`), and a localization file's levels also come from its
+folder's `args.json` (agentless_levels). A JSONL file whose keys match no known shape, or a
+localization-shaped file whose records carry keys no Agentless record has (another tool's
+output), is refused naming the file, the line and the keys expected, never a guess.
 """
 
 from __future__ import annotations
@@ -16,22 +18,23 @@ from pathlib import Path
 from typing import Any
 
 from swepipe.errors import InputError
+from swepipe.migrate.agentless_levels import (MERGED, expected_keys, foreign_keys,
+                                              level_component, run_levels)
 from swepipe.migrate.plan import BadLine
 from swepipe.types import StageName
 
-# Agentless stage folders -> the component name of their legacy config (typo kept in the key).
-STAGE_FOLDERS = {
-    "file_level": "file_level", "file_level_irrelevant": "file_level_irrelevant",
-    "retrievel_embedding": "retrieval_embedding", "retrieval_embedding": "retrieval_embedding",
-    "file_level_combined": "file_level_combined", "related_elements": "related_elements",
-    "edit_location_samples": "edit_location_samples",
-    "edit_location_individual": "edit_location_individual",
-}
 COPIES = {"used_locs.jsonl", "model_used_locs.jsonl", "embed_used_locs.jsonl"}
 """Copies Agentless writes of a stage's input; the original is imported from its own folder."""
 
 _SAMPLE = re.compile(r"^output_(\d+)_")
-_MERGED = re.compile(r"^loc_merged_(\d+)-(\d+)_outputs|^loc_all_merged")
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """Why a file is no known kind, and the index of the record that shows it."""
+
+    reason: str
+    index: int = 0
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,9 @@ class Detected:
     per_file_config: bool = True
     """The file's name is part of its config (each localization output is its own artifact);
     False for repair samples, which merge into one config per folder."""
+    levels: tuple[tuple[str, str], ...] = ()
+    """Localization files: (level, component) per level the file's run computed, coarse to
+    fine (agentless_levels); `component` is the finest one's."""
 
     @property
     def format(self) -> str:
@@ -105,23 +111,6 @@ def _kind_from_keys(keys: set[str], name: str) -> str | None:
     return None
 
 
-def _loc_stage(folder: str, name: str, records: list[dict[str, Any]]) -> str:
-    if _MERGED.match(name):
-        return "edit_location_individual"
-    if folder in STAGE_FOLDERS and STAGE_FOLDERS[folder] not in (
-            "retrieval_embedding", "file_level_combined"):
-        return STAGE_FOLDERS[folder]
-    # an unknown folder name: the last stage whose output is filled in wrote the file
-    if any(r.get("found_edit_locs") for r in records):
-        return "edit_location_samples"
-    if any(r.get("found_related_locs") for r in records):
-        return "related_elements"
-    if any(isinstance(r.get("additional_artifact_loc_file"), dict)
-           and "filtered_files" in r["additional_artifact_loc_file"] for r in records):
-        return "file_level_irrelevant"
-    return "file_level"
-
-
 def loc_generation(record: dict[str, Any]) -> str | None:
     """v1.5 stores per-file values as dicts, v1.0 as lists aligned with found_files."""
     for key in ("found_related_locs", "found_edit_locs"):
@@ -134,16 +123,35 @@ def loc_generation(record: dict[str, Any]) -> str | None:
     return None
 
 
-def detect(path: Path, records: list[dict[str, Any]]) -> Detected:
+def detect(path: Path, records: list[dict[str, Any]],
+           args: dict[str, Any] | None = None) -> Detected:
     """Classify a JSONL file from its decoded records; `InputError` when it is no known kind."""
-    found = classify(path, records)
-    if isinstance(found, str):
-        raise InputError(found, source=str(path), line=1)
+    found = classify(path, records, args)
+    if isinstance(found, Unknown):
+        raise InputError(found.reason, source=str(path), line=found.index + 1)
     return found
 
 
-def classify(path: Path, records: list[dict[str, Any]]) -> Detected | str:
-    """`Detected`, or the reason the file is no known kind (see the module docstring)."""
+_EXPECTED = ("an Agentless localization record (instance_id, found_files, file_traj, "
+             "found_related_locs, found_edit_locs, ...), a repair record (instance_id, "
+             "model_patch, raw_model_patch, ...), a test or prediction record")
+
+
+def _foreign(kind: str, records: list[dict[str, Any]]) -> Unknown | None:
+    """Another tool's localization output: records with keys no Agentless file has."""
+    for index, r in enumerate(records):
+        extra = foreign_keys(kind, set(r))
+        if extra:
+            return Unknown(f"unknown localization format: keys {sorted(extra)[:8]} are in no "
+                           f"Agentless localization record; expected {expected_keys(kind)}",
+                           index)
+    return None
+
+
+def classify(path: Path, records: list[dict[str, Any]],
+             args: dict[str, Any] | None = None) -> Detected | Unknown:
+    """`Detected`, or why the file is no known kind (see the module docstring). `args` is the
+    folder's `args.json`: its level flags tell which levels a localization run computed."""
     name, folder = path.name, path.parent.name
     keys: set[str] = set()
     for r in records:
@@ -152,21 +160,29 @@ def classify(path: Path, records: list[dict[str, Any]]) -> Detected | str:
         return Detected("copy", None, None, "-")
     kind = _kind_from_keys(keys, name)
     if kind is None:
-        return (f"unknown format: no known Agentless record has the keys "
-                f"{sorted(keys)[:12]} (see docs/legacy-migration.md)")
+        return Unknown(f"unknown format: no known Agentless record has the keys "
+                       f"{sorted(keys)[:12]}; expected {_EXPECTED} "
+                       "(see docs/legacy-migration.md)")
+    if kind in ("loc", "retrieval", "combined"):
+        foreign = _foreign(kind, records)
+        if foreign is not None:
+            return foreign
     m = _SAMPLE.match(name)
     sample = int(m.group(1)) if m else 0
     if kind == "loc":
         gens = {g for g in map(loc_generation, records) if g}
         generation = "v1.5" if "v1.5" in gens or not gens else "v1.0"
-        merged = _MERGED.match(name)
+        merged = MERGED.match(name)
         sample = int(merged.group(1)) if merged and merged.group(1) else 0
-        stage = _loc_stage(folder, name, records)
-        return Detected(kind, "localize", f"agentless.{stage}", generation, sample)
+        levels = tuple((level, level_component(level, folder, name, records, args))
+                       for level in run_levels(folder, name, records, args))
+        return Detected(kind, "localize", levels[-1][1], generation, sample, levels=levels)
     if kind == "retrieval":
-        return Detected(kind, "localize", "agentless.retrieval_embedding", "v1.5")
+        return Detected(kind, "localize", "agentless.retrieval_embedding", "v1.5",
+                        levels=(("file", "agentless.retrieval_embedding"),))
     if kind == "combined":
-        return Detected(kind, "localize", "agentless.file_level_combined", "v1.5")
+        return Detected(kind, "localize", "agentless.file_level_combined", "v1.5",
+                        levels=(("file", "agentless.file_level_combined"),))
     if kind in ("repair", "repair_raw"):
         multi = any(isinstance(r.get("original_file_content"), list) or "edited_files" in r
                     for r in records)

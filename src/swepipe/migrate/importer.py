@@ -2,7 +2,9 @@
 
 Rules (docs/legacy-migration.md):
 - A source (a file; for CodeMonkeys an instance's stage file or folder) whose (path, checksum)
-  is in `legacy_imports` is skipped: re-importing an unchanged file is a no-op.
+  is in `legacy_imports` is skipped: re-importing an unchanged file is a no-op. Unless an older
+  import layout wrote it (reshape.py): then it is read again and what the old layout gave it
+  is replaced in the same transaction.
 - Every source is read and validated before anything is written. Bad lines (truncated or
   invalid JSON, a missing or mistyped field, a repeated instance id, an unknown format) refuse
   the whole import with every bad line listed as `file:line: reason`, unless `skip_bad`: then
@@ -34,6 +36,7 @@ import pyarrow as pa
 from swepipe.errors import InputError
 from swepipe.migrate.merge import merge_results, merge_with_store
 from swepipe.migrate.plan import BadLine, FilePlan, ReadContext
+from swepipe.migrate.reshape import LAYOUT, find_superseded, needs_reshape, recorded, retire
 from swepipe.store.configs import register_configs
 from swepipe.store.store import Store, insert_rows
 from swepipe.store.writer import RowsCommit, StageCommit, write_units
@@ -78,8 +81,16 @@ class ImportReport:
         out = []
         for p in self.plans:
             counts = {k: v for k, v in p.counts().items() if k != "bad_lines"}
-            text = ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
-            out.append(f"{verb} {p.source} [{p.format}]: {text}")
+            out.append(f"{verb} {p.source} [{p.format}]: {_counts_text(counts)}")
+            for c in p.config_counts():
+                what = f"{c['level']} level ->" if c["level"] else "config"
+                rows = {k: v for k, v in c.items()
+                        if k not in ("config_hash", "component", "level")}
+                out.append(f"  {what} {c['component']} {(c['config_hash'] or '-')[:12]}: "
+                           f"{_counts_text(rows) or 'nothing'}")
+            for old in p.superseded:
+                out.append(f"  replaces {old['component']} {old['config_hash'][:12]} (an "
+                           f"earlier import layout of this file): stage_runs={old['stage_runs']}")
             out += [f"  note: {n}" for n in p.notes]
         out += [f"unchanged (already imported) {s}" for s in self.unchanged]
         if self.dropped:
@@ -91,6 +102,10 @@ class ImportReport:
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
+
+
+def _counts_text(counts: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
 
 
 def checksum_of(path: Path) -> str:
@@ -149,9 +164,16 @@ def _run_import(store: Store, sources: list[Source], ctx: ReadContext,
                 options: ImportOptions) -> ImportReport:
     report = ImportReport(dry_run=options.dry_run)
     sums = {s.key: checksum_of(s.path) for s in sources}
-    done = set(_read_state(store, options.dry_run,
-                           "SELECT source_path, checksum FROM legacy_imports "
-                           "WHERE list_contains(?, source_path)", [list(sums)]))
+
+    def read(sql: str, params: dict[str, Any]) -> list[tuple]:
+        return _read_state(store, options.dry_run, sql, params)
+
+    done, reshape = set(), set()
+    for path, checksum, fmt, layout in recorded(read, list(sums)):
+        if needs_reshape(fmt, layout):
+            reshape.add(path)
+        else:
+            done.add((path, checksum))
     todo = []
     for s in sources:
         if (s.key, sums[s.key]) in done:
@@ -162,11 +184,16 @@ def _run_import(store: Store, sources: list[Source], ctx: ReadContext,
     bad = [b for p in report.plans for b in p.bad]
     if bad and not options.skip_bad:
         raise InputError(_refusal(bad))
+    created = {h for p in report.plans for h in p.configs}
+    for s, p in zip(todo, report.plans):
+        if s.key in reshape:
+            find_superseded(read, p, created)
     if options.dry_run:
         return report
     hashes = instance_hashes(store, options.dataset)
     with store.session():
-        report.dropped += _commit(store, list(zip(todo, report.plans)), hashes)
+        report.dropped += _commit(store, list(zip(todo, report.plans)), hashes,
+                                  [(s.key, sums[s.key]) for s in todo if s.key in reshape])
     return report
 
 
@@ -190,9 +217,10 @@ _PLAIN_KEYS = {"sequences": ("sequence_id",),
                "test_runs": ("instance_id", "patch_hash", "test_kind", "test_id")}
 
 
-def _commit(store: Store, members: list[tuple[Source, FilePlan]],
-            hashes: dict[str, str]) -> int:
-    """Write every plan in one transaction: one insert per table for the whole import."""
+def _commit(store: Store, members: list[tuple[Source, FilePlan]], hashes: dict[str, str],
+            replaced: list[tuple[str, str]]) -> int:
+    """Write every plan in one transaction: one insert per table for the whole import, after
+    retiring what an older layout wrote for the `replaced` (path, checksum) sources."""
     plans = [p for _, p in members]
     configs = {h: row for p in plans for h, row in p.configs.items()}
     results = merge_results([r for p in plans for r in p.results])
@@ -207,6 +235,7 @@ def _commit(store: Store, members: list[tuple[Source, FilePlan]],
         plain["contents"] = pa.table({"content_hash": list(contents),
                                       "text": list(contents.values())})
     with store.transaction() as conn:
+        retire(conn, plans, replaced)
         register_configs(conn, list(configs.values()))
         commits, dropped = merge_with_store(conn, results, hashes)
         units: list[StageCommit | RowsCommit] = list(commits)
@@ -220,6 +249,7 @@ def _commit(store: Store, members: list[tuple[Source, FilePlan]],
             insert_rows(conn, "legacy_quarantine", quarantine)
         insert_rows(conn, "legacy_imports", [
             {"source_path": s.key, "checksum": p.checksum, "format": p.format,
-             "rows": json.dumps(p.counts(), sort_keys=True)} for s, p in members],
+             "rows": json.dumps({**p.counts(), "layout": LAYOUT, "configs": p.config_counts()},
+                                sort_keys=True)} for s, p in members],
             ignore_existing=True)
     return dropped

@@ -13,12 +13,15 @@
   tree (`<results>/<folder>/<file>`) contributes its config hash under the argument's name, so
   related_elements <- file_level_combined <- (file_level, retrieval) chains like a live run.
   A reference that is not on disk stays only as a path in params.
+- levels: a localization file gets one config per level its run computed (agentless_levels),
+  chained coarse -> fine: the coarsest takes the upstream above, each finer level has the level
+  above it as upstream (`{"file_level": hash}`, `{"related_elements": hash}`); all levels share
+  the file's params and differ in component. A reference to the file chains to its finest level.
 """
 
 from __future__ import annotations
 
 import json
-from functools import cache
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -39,6 +42,7 @@ class LegacyConfigs:
         self._args: dict[Path, dict[str, Any] | None] = {}
         self._rows: dict[tuple[Path, str, bool], dict[str, Any]] = {}
         self._active: set[Path] = set()
+        self._peeked: dict[Path, Detected | None] = {}
 
     def args_for(self, folder: Path) -> dict[str, Any] | None:
         if folder not in self._args:
@@ -56,8 +60,25 @@ class LegacyConfigs:
 
     def row_for(self, path: Path, det: Detected, component: str | None = None
                 ) -> dict[str, Any]:
-        """The `configs` row for a file (`component` overrides the detected one)."""
-        component = component or det.component
+        """The `configs` row for a file (`component` overrides the detected one); for a
+        localization file of several levels, its finest level's row."""
+        if component is None and len(det.levels) > 1:
+            return self.level_rows(path, det)[-1][1]
+        return self._row(path, det, component or det.component, None)
+
+    def level_rows(self, path: Path, det: Detected) -> list[tuple[str, dict[str, Any]]]:
+        """(level, `configs` row) per level of a localization file, chained coarse -> fine."""
+        out: list[tuple[str, dict[str, Any]]] = []
+        above: tuple[str, str] | None = None  # (component, hash) of the level above
+        for level, component in det.levels:
+            chain = {above[0].split(".", 1)[1]: above[1]} if above else None
+            row = self._row(path, det, component, chain)
+            out.append((level, row))
+            above = (component, row["config_hash"])
+        return out
+
+    def _row(self, path: Path, det: Detected, component: str | None,
+             chain: dict[str, str] | None) -> dict[str, Any]:
         assert component and det.stage, f"{det.kind} files have no config"
         key = (path.resolve(), component, det.per_file_config)
         if key not in self._rows:
@@ -67,11 +88,14 @@ class LegacyConfigs:
                                       if args is not None else {"source_folder": folder.name})
             if det.per_file_config:
                 params["legacy_file"] = path.name
-            self._active.add(key[0])
-            try:
-                upstream = self._upstream(folder, args or {})
-            finally:
-                self._active.discard(key[0])
+            if chain is not None:
+                upstream = chain
+            else:
+                self._active.add(key[0])
+                try:
+                    upstream = self._upstream(folder, args or {})
+                finally:
+                    self._active.discard(key[0])
             self._rows[key] = config_row(det.stage, component, LEGACY_CODE_VERSION, params,
                                          upstream, legacy=True)
         return self._rows[key]
@@ -86,15 +110,19 @@ class LegacyConfigs:
             candidate = folder.parent / ref.parent.name / ref.name
             if not candidate.is_file() or candidate.resolve() in self._active:
                 continue
-            det = peek(candidate)
+            det = self.peek(candidate)
             if det is not None and det.component and det.stage:
                 upstream[name] = self.row_for(candidate, det)["config_hash"]
         return upstream
 
+    def peek(self, path: Path, limit: int = 50) -> Detected | None:
+        """Detect a referenced file from its first lines; None when it cannot be told."""
+        if path not in self._peeked:
+            self._peeked[path] = _peek(path, self.args_for(path.parent), limit)
+        return self._peeked[path]
 
-@cache
-def peek(path: Path, limit: int = 50) -> Detected | None:
-    """Detect a referenced file from its first lines; None when it cannot be told."""
+
+def _peek(path: Path, args: dict[str, Any] | None, limit: int) -> Detected | None:
     records = []
     try:
         with path.open("rb") as fh:
@@ -105,6 +133,6 @@ def peek(path: Path, limit: int = 50) -> Detected | None:
                     continue
                 if isinstance(row, dict):
                     records.append(row)
-        return detect(path, records) if records else None
+        return detect(path, records, args) if records else None
     except (OSError, InputError):
         return None

@@ -66,6 +66,35 @@ class FilePlan:
     contents: dict[str, str] = field(default_factory=dict)
     bad: list[BadLine] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    levels: dict[str, str] = field(default_factory=dict)
+    """Localization files: config hash -> the level (file, related, edit) it holds."""
+    superseded: list[dict[str, Any]] = field(default_factory=list)
+    """Configs an earlier import layout gave this file, replaced by this import (reshape.py)."""
+
+    def _by_config(self) -> dict[str | None, Counter[str]]:
+        out: dict[str | None, Counter[str]] = {h: Counter() for h in self.configs}
+        for r in self.results:
+            c = out.setdefault(r.config_hash, Counter())
+            c["stage_runs"] += 1
+            if r.stage == "localize":
+                c["localizations"] += len(r.value)  # type: ignore[arg-type]
+            elif r.stage == "generate":
+                c["patches"] += len(r.value)  # type: ignore[arg-type]
+            else:
+                c["selections"] += 1
+        for row in self.tables.get("sequences", []):
+            out.setdefault(row.get("config_hash"), Counter())["sequences"] += 1
+        return out
+
+    def config_counts(self) -> list[dict[str, Any]]:
+        """Per config this plan writes to (for a localization file: per level), coarse to fine:
+        its hash, component, level and rows per table; what `--dry-run` lists per file."""
+        out = []
+        for h, counts in self._by_config().items():
+            row = self.configs.get(h or "", {})
+            out.append({"config_hash": h, "component": row.get("component"),
+                        "level": self.levels.get(h or ""), **dict(sorted(counts.items()))})
+        return out
 
     def refuse(self, line: int | None, reason: str, raw: str | None = None) -> None:
         self.bad.append(BadLine(self.source, line, reason,
@@ -78,16 +107,11 @@ class FilePlan:
         """Rows per table this plan offers (stage rows before de-duplication)."""
         out: Counter[str] = Counter()
         out["records"] = self.records
-        for r in self.results:
-            out["stage_runs"] += 1
-            if r.stage == "localize":
-                out["localizations"] += len(r.value)  # type: ignore[arg-type]
-            elif r.stage == "generate":
-                out["patches"] += len(r.value)  # type: ignore[arg-type]
-            else:
-                out["selections"] += 1
+        for counts in self._by_config().values():
+            out.update(counts)
         for table, rows in self.tables.items():
-            out[table] += len(rows)
+            if table != "sequences":  # counted per config
+                out[table] += len(rows)
         if self.contents:
             out["contents"] += len(self.contents)
         if self.bad:
