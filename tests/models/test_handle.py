@@ -175,3 +175,35 @@ async def test_cost_prices_tokens_per_config(store, server, tmp_path):
     (row,) = cost_table(store, load_prices(prices)).to_pylist()
     assert row["calls"] == 1
     assert row["cost_usd"] == row["prompt_tokens"] * 1 + row["completion_tokens"] * 2
+
+
+class InstantBackend:
+    """A `ChatBackend` that answers without suspending: the tightest timing a fast server can
+    produce, where one caller's call finishes before a waiting twin resumes."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+
+    async def chat(self, model, messages, params):
+        from swepipe.models.client import CallResult
+        from swepipe.types import Choice, Completion
+
+        self.requests += 1
+        return CallResult(Completion(model=model, choices=[Choice(text="same")]), attempts=1)
+
+    async def tokenize(self, model, text):
+        return None
+
+
+async def test_identical_concurrent_requests_make_one_call_whatever_the_timing(store):
+    # both lookups share one batch and miss; the first caller's call completes before the
+    # second resumes, which then finds the answer in memory instead of calling again
+    backend = InstantBackend()
+    msgs = [Message(role="user", content="the same prompt")]
+    async with StoreWriter(store) as writer:
+        service = ModelService(backend, writer, CallCache(store), model="m")
+        handle = service.handle(Binding(run_id="r", instance_id="i", stage="generate"))
+        replies = await asyncio.gather(*(handle.chat(msgs) for _ in range(3)))
+        await service.drain()
+    assert backend.requests == 1 and service.calls == 1 and service.hits == 2
+    assert sorted(r.from_cache for r in replies) == [False, True, True]

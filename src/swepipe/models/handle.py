@@ -123,7 +123,9 @@ class ModelHandle:
         log_call = dict(binding=self.binding, messages=messages, params=params,
                         sample_idx=sample_idx, trajectory_id=trajectory_id, turn=turn, key=key)
         if self.binding.policy != "off":
-            hit = await svc.cache.lookup(key)
+            # a twin call may finish between the lookup's answer and this task resuming: ask
+            # the memory again, then the in-flight table, with no await in between
+            hit = await svc.cache.lookup(key) or svc.cache.recall(key)
             if hit is None and key in svc._inflight:  # the same request is being made now
                 hit = (await asyncio.shield(svc._inflight[key])).model_copy(
                     update={"from_cache": True})

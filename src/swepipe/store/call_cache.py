@@ -31,6 +31,10 @@ class CallCache:
         (as cache hits: they cost nothing and must not count as calls)."""
         self._known.setdefault(request_hash, completion.model_copy(update={"from_cache": True}))
 
+    def recall(self, request_hash: str) -> Completion | None:
+        """The answer this process already knows, without a query."""
+        return self._known.get(request_hash)
+
     async def lookup(self, request_hash: str) -> Completion | None:
         if request_hash in self._known:
             return self._known[request_hash]
