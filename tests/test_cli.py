@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from swepipe.cli import build_parser, main
 
 
@@ -21,7 +23,7 @@ def test_ingest_status_sql_from_the_command_line(tmp_path, lite_path):
     status = run_cli("status", "--store", store)
     assert "lite" in status.stdout and "300" in status.stdout
     out = run_cli("--store", store, "sql", "SELECT count(*) AS n FROM instances", "--format", "json")
-    assert json.loads(out.stdout) == {"n": 300}
+    assert json.loads(out.stdout) == [{"n": 300}]
 
 
 def test_errors_are_one_line_and_exit_non_zero(tmp_path):
@@ -67,3 +69,77 @@ def _grouped(name, readme):
     head, _, tail = name.rpartition(" ")
     return bool(head) and re.search(rf"swepipe {re.escape(head)} [^\n]*\b{re.escape(tail)}\b",
                                     readme) is not None
+
+
+HEAVY = ("scipy", "pyarrow", "polars", "duckdb", "matplotlib", "ray", "numpy", "aiohttp",
+         "pydantic", "rich", "swepipe.rewards.report")
+
+
+def test_building_the_parser_imports_no_heavy_module():
+    # what `swepipe --help` and every `swepipe COMMAND --help` pay before doing anything
+    code = ("import sys\nfrom swepipe.cli import build_parser\nbuild_parser()\n"
+            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r} "
+            f"or m in {HEAVY!r}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_every_option_has_help_text():
+    parsers = [build_parser()]
+    undocumented = []
+    while parsers:
+        parser = parsers.pop()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                parsers.extend(action.choices.values())
+            elif action.option_strings and action.help is None:
+                undocumented.append(f"{parser.prog} {action.option_strings[0]}")
+    assert undocumented == []
+
+
+def _shown(capsys, *argv):
+    """The configs `swepipe run ... --show` prints: (label, resolved JSON) each."""
+    assert main(["run", *argv, "--show"]) == 0
+    out, blocks = capsys.readouterr().out, []
+    for block in out.split("== ")[1:]:
+        label, _, rest = block.partition("\n")
+        blocks.append((label, json.JSONDecoder().raw_decode(rest)[0]))
+    return blocks
+
+
+def test_overrides_are_accepted_anywhere_among_the_options(capsys):
+    # the README's Quickstart: overrides after --limit
+    ((_, shown),) = _shown(capsys, "agentless", "dataset=lite", "repos_dir=/data/repos",
+                           "--limit", "20", "model.name=Qwen/Q", "--instances", "a__b-1", "a__b-2",
+                           "generate.samples=2", "model.endpoint.base_url=http://gpu:8000/v1")
+    settings = shown["settings"]
+    assert (settings["dataset"], settings["limit"], settings["repos_dir"]) == ("lite", 20,
+                                                                             "/data/repos")
+    # `--instances A generate.samples=2` keeps the override out of the ids
+    assert settings["instances"] == ["a__b-1", "a__b-2"]
+    assert shown["stages"]["generate"]["hashed"]["params"]["samples"] == 2
+    assert shown["stages"]["localize"]["hashed"]["params"]["model"]["name"] == "Qwen/Q"
+    assert settings["model"]["endpoint"]["base_url"] == "http://gpu:8000/v1"
+
+
+def test_run_refuses_what_is_neither_an_option_nor_an_override(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "agentless", "--limit", "2", "stray", "--show"])
+    assert exc.value.code == 2 and "unrecognized arguments: stray" in capsys.readouterr().err
+    assert main(["run", "dataset=lite", "agentless", "--show"]) == 2
+    assert "first argument is the config" in capsys.readouterr().err
+
+
+def test_show_prints_every_field_each_hash_is_taken_over_and_labels_the_grid(capsys):
+    from swepipe.hashing import config_hash
+
+    blocks = _shown(capsys, "agentless", "hypers={generate.temperature: [0.4, 0.8]}")
+    assert [label for label, _ in blocks] == ["config 1 of 2: generate.temperature=0.4",
+                                              "config 2 of 2: generate.temperature=0.8"]
+    for _, shown in blocks:
+        for stage in shown["stages"].values():
+            assert config_hash(**stage["hashed"]) == stage["hash"]  # nothing hashed is hidden
+    params = blocks[0][1]["stages"]["localize"]["hashed"]["params"]
+    assert params["num_samples"] == 2  # set by the preset ...
+    assert len(params) > 3  # ... and the component's defaults besides
+    assert blocks[0][1]["stages"]["generate"]["hashed"]["params"]["temperature"] == 0.4

@@ -4,6 +4,12 @@ Commands live beside their concept: each module in `COMMAND_MODULES` has a
 `register(subparsers)` that adds its commands; a command handler takes the parsed namespace and
 returns an exit code. A `SwepipeError` prints one line and exits 2; anything else is a bug and
 keeps its traceback.
+
+Start-up time: every command module is imported to build the parser, so at top level it imports
+only what the parser needs (argparse, the standard library, `swepipe.stages`); handlers import
+the rest (duckdb, pyarrow, the runner, rich, ...) when they run, and the packages re-export
+lazily. `tests/test_cli.py` fails when the parser imports a heavy module;
+`benchmarks/startup.py` measures it.
 """
 
 from __future__ import annotations
@@ -60,7 +66,12 @@ def _accept_store_everywhere(sub: argparse._SubParsersAction) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # a command may claim leftover arguments (`run` takes `key=value` overrides after options)
+    args, extras = parser.parse_known_args(argv)
+    if extras and getattr(args, "take_extras", None):
+        extras = args.take_extras(args, extras)
+    if extras:
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
     if not getattr(args, "handler", None):
         parser.print_help()
         return 1

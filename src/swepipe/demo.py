@@ -16,18 +16,10 @@ from __future__ import annotations
 import argparse
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from swepipe import event_loop
-from swepipe.datasets.ingest import ingest_file, ingest_instances
-from swepipe.execute.evaluate import evaluate
-from swepipe.execute.sandbox import LocalSandbox
-from swepipe.experiments.commands import run_config
-from swepipe.experiments.config import load_config
-from swepipe.migrate.api import migrate_agentless
-from swepipe.minibench import build_minibench
-from swepipe.rewards.compute import compute_rewards
-from swepipe.rewards.report import print_summary
-from swepipe.store.store import Store
+if TYPE_CHECKING:  # run_demo imports the pipeline: the parser must start fast
+    from swepipe.store.store import Store
 
 PRESETS = ("agentless", "codemonkeys")
 
@@ -39,6 +31,17 @@ def bundled(name: str) -> Path:
 
 def run_demo(store: Store, *, endpoint: str | None = None, model: str | None = None) -> int:
     """Run the whole demo; returns the number of instances with a failed stage."""
+    from swepipe import event_loop
+    from swepipe.datasets.ingest import ingest_file, ingest_instances
+    from swepipe.execute.evaluate import evaluate
+    from swepipe.execute.sandbox import LocalSandbox
+    from swepipe.experiments.commands import run_pipeline
+    from swepipe.experiments.config import load_config
+    from swepipe.migrate.api import migrate_agentless
+    from swepipe.minibench import build_minibench
+    from swepipe.rewards.compute import compute_rewards
+    from swepipe.rewards.report import print_summary
+
     work = store.path.resolve().parent / ".swepipe-cache"
     print(f"store: {store.path}   work dir: {work}")
     print(ingest_file(store, bundled("swe-bench-lite-test.jsonl.gz"), "swe-bench-lite"))
@@ -55,8 +58,8 @@ def run_demo(store: Store, *, endpoint: str | None = None, model: str | None = N
     failed = 0
     for preset in PRESETS:
         print(f"\n== preset {preset}")
-        outcomes, _ = event_loop.run(run_config(store, load_config(preset, overrides), live=False))
-        failed += sum(o.failed for o in outcomes)
+        # the same live progress, checks and failure report as `swepipe run`
+        failed += run_pipeline(store, load_config(preset, overrides))
     report = event_loop.run(evaluate(store, LocalSandbox(), work / "repos", work / "checkouts"))
     print(f"\ngold tests: {report.candidates} new candidates run, {report.resolved} resolved")
     print(compute_rewards(store, repos_dir=work / "repos"))
@@ -66,6 +69,8 @@ def run_demo(store: Store, *, endpoint: str | None = None, model: str | None = N
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from swepipe.store.store import Store
+
     failed = run_demo(Store(args.store), endpoint=args.endpoint, model=args.model)
     return 1 if failed else 0
 

@@ -12,8 +12,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-StageName = Literal["localize", "generate", "select"]
-STAGES: tuple[StageName, ...] = ("localize", "generate", "select")
+from swepipe.stages import STAGES, StageName  # noqa: F401 - re-exported: the shared vocabulary
 
 
 class Instance(BaseModel):

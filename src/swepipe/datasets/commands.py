@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from swepipe.datasets.ingest import ingest_file
-from swepipe.store.store import Store
-
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from swepipe.datasets.ingest import ingest_file
+    from swepipe.store.store import Store
+
     store = Store(args.store)
     for path in args.paths:
         print(ingest_file(store, path, args.dataset))

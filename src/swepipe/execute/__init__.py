@@ -4,9 +4,10 @@
 candidate with an instance's FAIL_TO_PASS / PASS_TO_PASS tests. See docs/execution.md.
 """
 
-from swepipe.execute.gold_tests import GoldTestConfig, GoldTestResult, run_gold_tests
-from swepipe.execute.sandbox import LocalSandbox, SandboxConfig
-from swepipe.execute.workcopy import PatchRejected
+import lazy_loader
 
-__all__ = ["GoldTestConfig", "GoldTestResult", "LocalSandbox", "PatchRejected", "SandboxConfig",
-           "run_gold_tests"]
+# lazy: `swepipe --help` imports the command modules of this package and must start fast
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "gold_tests": ["GoldTestConfig", "GoldTestResult", "run_gold_tests"],
+    "sandbox": ["LocalSandbox", "SandboxConfig"],
+    "workcopy": ["PatchRejected"]})

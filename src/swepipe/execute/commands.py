@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from swepipe import event_loop
-from swepipe.execute.evaluate import evaluate
-from swepipe.execute.sandbox import LocalSandbox
-from swepipe.store.store import Store
-
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from swepipe import event_loop
+    from swepipe.execute.evaluate import evaluate
+    from swepipe.execute.sandbox import LocalSandbox
+    from swepipe.store.store import Store
+
     report = event_loop.run(evaluate(Store(args.store), LocalSandbox(), Path(args.repos_dir),
                                   Path(args.cache_dir), config=args.config,
                                   concurrency=args.concurrency))

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from swepipe import event_loop
-from swepipe.store.store import Store
-
 
 def cmd_coverage(args: argparse.Namespace) -> int:
+    from swepipe import event_loop
     from swepipe.execute.coverage import CoverageConfig, measure_coverage
     from swepipe.execute.sandbox import LocalSandbox
+    from swepipe.store.store import Store
 
     settings = CoverageConfig(timeout_s=args.timeout, concurrency=args.concurrency)
     report = event_loop.run(measure_coverage(Store(args.store), LocalSandbox(),

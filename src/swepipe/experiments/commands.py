@@ -1,24 +1,30 @@
-"""CLI: `swepipe run CONFIG [key=value ...] [--instances ...] [--limit N] [--show] [--retry-failed]`."""
+"""CLI: `swepipe run CONFIG [key=value ...] [--instances ...] [--limit N] [--show] [--retry-failed]`.
+
+The runner, the components and rich are imported by the handler, not here: building the parser
+must stay fast.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
+import re
 import sys
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.live import Live
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.table import Table
 
-from swepipe import event_loop
-from swepipe.experiments.config import PipelineConfig, build_stages, expand_hypers, load_config
-from swepipe.experiments.runner import InstanceOutcome, Runner
-from swepipe.store.store import Store
-from swepipe.types import STAGES
+    from swepipe.experiments.config import PipelineConfig
+    from swepipe.experiments.runner import InstanceOutcome, Runner
+    from swepipe.store.store import Store
 
 
 def progress_table(runner: Runner, total: int) -> Table:
+    from rich.table import Table
+
+    from swepipe.types import STAGES
+
     table = Table(title=f"run {runner.run_id}: {runner.config.name} on {total} instances")
     for column in ("stage", "config", "done", "from cache", "failed", "in flight"):
         table.add_column(column)
@@ -34,6 +40,13 @@ def progress_table(runner: Runner, total: int) -> Table:
 
 async def run_config(store: Store, config: PipelineConfig, *,
                      live: bool = True) -> tuple[list[InstanceOutcome], Runner]:
+    import asyncio
+
+    from rich.console import Console
+    from rich.live import Live
+
+    from swepipe.experiments.runner import Runner
+
     async with Runner.open(store, config) as runner:
         instances = runner.instances()
         console = Console(stderr=True)
@@ -52,16 +65,71 @@ async def run_config(store: Store, config: PipelineConfig, *,
     return outcomes, runner
 
 
+def resolved(config: PipelineConfig) -> dict:
+    """The run's settings and, per stage, exactly what its hash is taken over (component
+    defaults included), its runtime fields (not hashed) and the hash."""
+    from swepipe.experiments.config import build_stages
+    from swepipe.types import STAGES
+
+    stages = {}
+    for stage, built in build_stages(config).items():
+        runtime = sorted(type(built.config).runtime_fields())
+        stages[stage] = {"hash": built.hash, "hashed": {
+            "component": built.config.component, "code_version": built.config.code_version,
+            "params": built.params, "upstream": built.upstream},
+            "runtime": built.config.model_dump(mode="json", include=set(runtime))}
+    settings = config.model_dump(mode="json", exclude={"hypers", *STAGES})
+    return {"settings": settings, "stages": stages}
+
+
 def show(config: PipelineConfig) -> None:
-    for variant in expand_hypers(config):
-        stages = build_stages(variant)
-        print(json.dumps(variant.model_dump(mode="json", exclude={"hypers"}), indent=2))
-        for stage, built in stages.items():
-            print(f"{stage:>9}: {built.config.component:<28} {built.hash}")
+    from swepipe.experiments.config import expand_hypers, grid_labels
+
+    for label, variant in zip(grid_labels(config), expand_hypers(config)):
+        view = resolved(variant)
+        print(f"== {label}")
+        print(json.dumps(view, indent=2))
+        for stage, built in view["stages"].items():
+            print(f"{stage:>9}: {built['hashed']['component']:<28} {built['hash']}")
+
+
+# `a.b=value`: what an override looks like (instance ids, paths and options never do)
+OVERRIDE = re.compile(r"[A-Za-z_][\w.-]*=")
+
+
+def is_override(token: str) -> bool:
+    return OVERRIDE.match(token) is not None
+
+
+class InstancesAction(argparse.Action):
+    """`--instances A B` collects ids; a `key=value` after them is an override, not an id."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: list[str], option_string: str | None = None) -> None:
+        ids = [v for v in values if not is_override(v)]
+        if not ids:
+            parser.error(f"{option_string} needs at least one instance id")
+        namespace.instances = [*(namespace.instances or []), *ids]
+        namespace.late_overrides = [*namespace.late_overrides,
+                                    *(v for v in values if is_override(v))]
+
+
+def take_overrides(args: argparse.Namespace, extras: list[str]) -> list[str]:
+    """Overrides written after an option (`--limit 20 model.name=x`) argparse leaves over; the
+    rest are returned as unrecognized."""
+    args.late_overrides = [*args.late_overrides, *(e for e in extras if is_override(e))]
+    return [e for e in extras if not is_override(e)]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    overrides = list(args.overrides)
+    from swepipe.errors import InputError
+    from swepipe.experiments.config import load_config
+    from swepipe.store.store import Store
+
+    if is_override(args.config):
+        raise InputError(f"the first argument is the config (a file or preset name), not the "
+                         f"override {args.config!r}", field="config")
+    overrides = [*args.overrides, *args.late_overrides]
     if args.instances:
         overrides.append(f"instances={json.dumps(args.instances)}")
     if args.limit is not None:
@@ -72,30 +140,52 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.show:
         show(config)
         return 0
-    store = Store(args.store)
+    failed = run_pipeline(Store(args.store), config, executor=args.executor,
+                          workers=args.workers)
+    return 1 if failed else 0
+
+
+def run_pipeline(store: Store, config: PipelineConfig, *, executor: str = "local",
+                 workers: int = 2) -> int:
+    """Run every config of the grid: inputs checked first, live progress, and each failed
+    result's stored error. Returns how many instances had a failed stage."""
+    from swepipe import event_loop
+    from swepipe.experiments.config import build_stages, expand_hypers, grid_labels
+    from swepipe.experiments.preflight import check_run, failure_lines
+
+    variants = expand_hypers(config)
+    for variant in variants:  # every config of the grid is checked before any runs
+        check_run(store, variant, build_stages(variant))
     failed = 0
-    for variant in expand_hypers(config):
-        if args.executor == "ray":
+    for label, variant in zip(grid_labels(config), variants):
+        if len(variants) > 1:
+            print(f"== {label}", file=sys.stderr)
+        if executor == "ray":
             from swepipe.experiments.ray_executor import run_with_ray
 
-            outcomes = run_with_ray(store, variant, workers=args.workers)
+            outcomes = run_with_ray(store, variant, workers=workers)
         else:
             outcomes, _ = event_loop.run(run_config(store, variant))
         failed += sum(o.failed for o in outcomes)
+        for line in failure_lines(outcomes):
+            print(line, file=sys.stderr)
     if failed:
         print(f"{failed} instance(s) had a failed stage; see `swepipe status`", file=sys.stderr)
-    return 1 if failed else 0
+    return failed
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run a pipeline config (TOML/YAML or preset) over a dataset")
     p.add_argument("config", help="config file, or a preset name: agentless, codemonkeys")
     p.add_argument("overrides", nargs="*", metavar="key=value",
-                   help="overrides, e.g. generate.samples=4 cache.localize=recompute")
-    p.add_argument("--instances", nargs="+", help="only these instance ids")
+                   help="overrides, e.g. generate.samples=4 cache.localize=recompute "
+                        "(anywhere among the options)")
+    p.add_argument("--instances", nargs="+", action=InstancesAction, metavar="ID",
+                   help="only these instance ids")
     p.add_argument("--limit", type=int, help="at most N instances")
     p.add_argument("--show", action="store_true", help="print the resolved config and hashes")
     p.add_argument("--retry-failed", action="store_true", help="recompute failed results")
-    p.add_argument("--executor", choices=["local", "ray"], default="local")
+    p.add_argument("--executor", choices=["local", "ray"], default="local",
+                   help="local: this process (default); ray: instances spread over Ray workers")
     p.add_argument("--workers", type=int, default=2, help="Ray workers (with --executor ray)")
-    p.set_defaults(handler=cmd_run)
+    p.set_defaults(handler=cmd_run, take_extras=take_overrides, late_overrides=[])

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -173,19 +174,33 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
     return validate(apply_overrides(data, overrides or []), str(path or "defaults"))
 
 
+def grid_points(config: PipelineConfig) -> list[dict[str, Any]]:
+    """The `hypers` grid's combinations as `{dotted key: value}`, in the order they run."""
+    keys = sorted(config.hypers)
+    return [dict(zip(keys, values))
+            for values in itertools.product(*(config.hypers[k] for k in keys))]
+
+
 def expand_hypers(config: PipelineConfig) -> list[PipelineConfig]:
     """One config per combination of the `hypers` grid (the config itself when there is none)."""
     if not config.hypers:
         return [config]
-    keys = sorted(config.hypers)
     base = config.model_dump(mode="json", exclude={"hypers"})
     out = []
-    for values in itertools.product(*(config.hypers[k] for k in keys)):
+    for point in grid_points(config):
         data = copy.deepcopy(base)
-        for key, value in zip(keys, values):
+        for key, value in point.items():
             set_dotted(data, key, value)
         out.append(validate(data, "hypers"))
     return out
+
+
+def grid_labels(config: PipelineConfig) -> list[str]:
+    """`config 2 of 4: generate.temperature=0.8 ...` per config of `expand_hypers`."""
+    points = grid_points(config) if config.hypers else [{}]
+    return [f"config {i} of {len(points)}" + (": " if point else "") +
+            " ".join(f"{k}={json.dumps(v)}" for k, v in point.items())
+            for i, point in enumerate(points, 1)]
 
 
 class BuiltStage:

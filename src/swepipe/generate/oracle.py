@@ -40,6 +40,7 @@ def gold_patch(instance: Instance, ctx: StageContext, sample_idx: int = 0) -> Pa
 class OracleGenerator:
     Config = OracleGeneratorConfig
     uses_model = False
+    needs_repo = False  # runs without a checkout (`repos_dir` unset)
     """The config hash is not keyed by a model: no model is called."""
 
     def __init__(self, config: OracleGeneratorConfig) -> None:

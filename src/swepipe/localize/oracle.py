@@ -24,6 +24,7 @@ class OracleLocalizerConfig(ComponentConfig):
 class OracleLocalizer:
     Config = OracleLocalizerConfig
     uses_model = False
+    needs_repo = False  # runs without a checkout (`repos_dir` unset)
 
     def __init__(self, config: OracleLocalizerConfig) -> None:
         self.config = config

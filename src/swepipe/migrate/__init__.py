@@ -6,6 +6,8 @@ resuming, SQL analysis and pseudo-rewards work on them unchanged. See docs/legac
 
 from __future__ import annotations
 
-from swepipe.migrate.api import migrate_agentless, migrate_codemonkeys
+import lazy_loader
 
-__all__ = ["migrate_agentless", "migrate_codemonkeys"]
+# lazy: `swepipe --help` imports the command modules of this package and must start fast
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__, submod_attrs={"api": ["migrate_agentless", "migrate_codemonkeys"]})

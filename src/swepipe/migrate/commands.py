@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from swepipe.migrate.api import level_file_recall, migrate_agentless, migrate_codemonkeys
-from swepipe.migrate.importer import ImportOptions
-from swepipe.store.store import Store
+if TYPE_CHECKING:  # imported by the handlers: `swepipe --help` must start fast
+    from swepipe.migrate.importer import ImportOptions
 
 
 def _options(args: argparse.Namespace) -> ImportOptions:
+    from swepipe.migrate.importer import ImportOptions
+
     return ImportOptions(dry_run=args.dry_run, skip_bad=args.skip_bad, dataset=args.dataset)
 
 
 def cmd_agentless(args: argparse.Namespace) -> int:
+    from swepipe.migrate.api import migrate_agentless
+    from swepipe.store.store import Store
+
     store = Store(args.store)
     for path in args.paths:
         print(migrate_agentless(store, path, _options(args), repos_dir=args.repos_dir))
@@ -21,6 +26,9 @@ def cmd_agentless(args: argparse.Namespace) -> int:
 
 
 def cmd_codemonkeys(args: argparse.Namespace) -> int:
+    from swepipe.migrate.api import migrate_codemonkeys
+    from swepipe.store.store import Store
+
     store = Store(args.store)
     for path in args.paths:
         print(migrate_codemonkeys(store, path, _options(args), run_name=args.run_name))
@@ -28,6 +36,9 @@ def cmd_codemonkeys(args: argparse.Namespace) -> int:
 
 
 def cmd_levels(args: argparse.Namespace) -> int:
+    from swepipe.migrate.api import level_file_recall
+    from swepipe.store.store import Store
+
     rows = level_file_recall(Store(args.store), args.path)
 
     def cell(v: float | None) -> str:
@@ -44,6 +55,7 @@ def cmd_levels(args: argparse.Namespace) -> int:
 
 def cmd_resolve(args: argparse.Namespace) -> int:
     from swepipe.migrate.resolve import resolve_store
+    from swepipe.store.store import Store
 
     print(resolve_store(Store(args.store), args.repos_dir, dataset=args.dataset,
                         cache_dir=args.cache_dir))

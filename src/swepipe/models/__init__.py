@@ -1,12 +1,13 @@
 """Model access: the OpenAI-compatible client, its runtime settings, token counting, and the
 scripted server that tests, benchmarks and the demo run against. See docs/models.md."""
 
-from swepipe.models.client import CallResult, ChatBackend, OpenAIClient
-from swepipe.models.retry import ModelCallError
-from swepipe.models.scripted_rules import Script
-from swepipe.models.scripted_server import ScriptedServer, serve
-from swepipe.models.settings import EndpointSettings
-from swepipe.models.tokens import estimate_tokens
+import lazy_loader
 
-__all__ = ["CallResult", "ChatBackend", "EndpointSettings", "ModelCallError", "OpenAIClient",
-           "Script", "ScriptedServer", "estimate_tokens", "serve"]
+# lazy: `swepipe --help` imports the command modules of this package and must not pay for aiohttp
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "client": ["CallResult", "ChatBackend", "OpenAIClient"],
+    "retry": ["ModelCallError"],
+    "scripted_rules": ["Script"],
+    "scripted_server": ["ScriptedServer", "serve"],
+    "settings": ["EndpointSettings"],
+    "tokens": ["estimate_tokens"]})

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from swepipe.models.scripted_server import serve
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `serve-scripted` to the `swepipe` command line."""
@@ -29,5 +27,7 @@ def serve_scripted_command(args: argparse.Namespace) -> int:
     if args.fault_rate is not None and not 0 <= args.fault_rate <= 1:
         from swepipe.errors import InputError
         raise InputError("--fault-rate must be between 0 and 1", field="fault_rate")
+    from swepipe.models.scripted_server import serve
+
     serve(args.host, args.port, args.latency_ms, args.fault_rate, args.script)
     return 0

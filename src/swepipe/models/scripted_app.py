@@ -96,6 +96,9 @@ class ScriptedApp:
             return _json(200, self.stats())
         if (method, path) == ("GET", "/v1/models"):
             self.count("models")
+            if self.script.api_key is not None and \
+                    headers.get("authorization", "") != f"Bearer {self.script.api_key}":
+                return _error(401, "Incorrect API key provided", "AuthenticationError")
             names = self.script.models or ["scripted"]
             return _json(200, {"object": "list", "data": [
                 {"id": m, "object": "model", "owned_by": "swepipe"} for m in names]})

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from swepipe.store.store import Store
-from swepipe.types import STAGES
+from swepipe.stages import STAGES
 
 
 def cmd_rewards(args: argparse.Namespace) -> int:
     from swepipe.errors import InputError
     from swepipe.rewards.compute import compute_rewards
     from swepipe.rewards.llm_similarity import METRIC, run_llm_similarity
+    from swepipe.store.store import Store
 
     store = Store(args.store, create=False)
     # llm_similarity costs model calls: computed only when asked for, by name, with a judge
@@ -33,6 +33,7 @@ def cmd_rewards(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from swepipe.rewards.plot import plot_summary
     from swepipe.rewards.report import print_calibration, print_summary
+    from swepipe.store.store import Store
 
     store = Store(args.store, create=False)
     if args.calibration:
@@ -45,6 +46,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_import_predictions(args: argparse.Namespace) -> int:
     from swepipe.rewards.predictions import import_predictions
+    from swepipe.store.store import Store
 
     print(import_predictions(Store(args.store), args.file, args.name))
     return 0
@@ -52,6 +54,7 @@ def cmd_import_predictions(args: argparse.Namespace) -> int:
 
 def cmd_inject_gold(args: argparse.Namespace) -> int:
     from swepipe.rewards.predictions import inject_gold
+    from swepipe.store.store import Store
 
     config = inject_gold(Store(args.store, create=False), args.config, seed=args.seed)
     print(f"gold-injected candidate set: config {config}")
@@ -59,14 +62,13 @@ def cmd_inject_gold(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from swepipe.rewards.compute import METRIC_NAMES
-
     p = sub.add_parser("rewards", help="compute pseudo-rewards (queries/rewards/*.sql) into "
                                        "the rewards table; recomputation replaces")
     p.add_argument("--stage", choices=STAGES, help="only this stage (default: all, in order)")
     p.add_argument("--config", metavar="HASH", help="only this config hash")
-    p.add_argument("--metric", action="append", choices=(*METRIC_NAMES, "llm_similarity"),
-                   metavar="NAME", help="only this metric (repeatable; names: docs/metrics.md)")
+    # names are checked by compute_rewards (importing them here would cost start-up time)
+    p.add_argument("--metric", action="append", metavar="NAME",
+                   help="only this metric (repeatable; names: docs/metrics.md)")
     p.add_argument("--judge-model", metavar="NAME", help="judge model of llm_similarity")
     p.add_argument("--judge-endpoint", metavar="URL",
                    help="OpenAI base URL of the judge (default: the offline scripted judge)")
@@ -76,7 +78,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("report", help="stage-quality table per dataset and config "
                                       "(mean ± 95%% CI)")
-    p.add_argument("--stage", choices=STAGES)
+    p.add_argument("--stage", choices=STAGES, help="only this stage's table (default: all)")
     p.add_argument("--dataset", metavar="NAME", help="only the instances of this dataset")
     p.add_argument("--plot", type=Path, metavar="FILE",
                    help="also write the table as a chart (PNG): mean, 95%% interval and n per "
@@ -94,5 +96,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("inject-gold", help="copy a candidate set with the gold patch inserted, "
                                            "to measure gold_injection_accuracy")
     p.add_argument("config", metavar="HASH", help="generation config hash")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the gold patch's position among the candidates")
     p.set_defaults(handler=cmd_inject_gold)

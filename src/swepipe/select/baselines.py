@@ -37,6 +37,7 @@ class RandomConfig(ComponentConfig):
 class RandomSelector:
     Config = RandomConfig
     uses_model = False  # the model identity stays out of its config hash
+    needs_repo = False  # runs without a checkout (`repos_dir` unset)
 
     def __init__(self, config: RandomConfig) -> None:
         self.config = config
@@ -60,6 +61,7 @@ class FirstConfig(ComponentConfig):
 class FirstSelector:
     Config = FirstConfig
     uses_model = False  # the model identity stays out of its config hash
+    needs_repo = False  # runs without a checkout (`repos_dir` unset)
 
     def __init__(self, config: FirstConfig) -> None:
         self.config = config
@@ -85,6 +87,7 @@ class OracleConfig(ComponentConfig):
 class OracleSelector:
     Config = OracleConfig
     uses_model = False  # the model identity stays out of its config hash
+    needs_repo = False  # runs without a checkout (`repos_dir` unset)
 
     def __init__(self, config: OracleConfig) -> None:
         self.config = config

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from swepipe.store.store import Store
-
 
 def cmd_predictions(args: argparse.Namespace) -> int:
     from swepipe.select.predictions import write_predictions
+    from swepipe.store.store import Store
 
     print(write_predictions(Store(args.store, create=False), args.config, args.out,
                             model_name=args.model_name))

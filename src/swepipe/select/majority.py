@@ -25,6 +25,7 @@ class MajorityVoteConfig(ComponentConfig):
 class MajorityVoteSelector:
     Config = MajorityVoteConfig
     uses_model = False  # the model identity stays out of its config hash
+    needs_repo = False  # runs without a checkout (`repos_dir` unset)
 
     def __init__(self, config: MajorityVoteConfig) -> None:
         self.config = config

@@ -1,4 +1,7 @@
-"""CLI: `status`, `sql`, `export`, `import`, `store info`."""
+"""CLI: `status`, `sql`, `export`, `import`, `store info`.
+
+Only the parser is built at import; each handler imports what it uses (start-up time).
+"""
 
 from __future__ import annotations
 
@@ -6,28 +9,27 @@ import argparse
 import json
 import sys
 from pathlib import Path
-
-import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from swepipe.errors import InputError
-from swepipe.store.cost import cost_table, load_prices
-from swepipe.store.exchange import export_store, import_store
-from swepipe.store.training_export import SequenceFilter, export_sequences
-from swepipe.store.migrations import code_schema_version
-from swepipe.store.sql_files import load_query
-from swepipe.store.store import Store, list_tables, schema_version_of
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from swepipe.store.store import Store
 
 
 def store_from(args: argparse.Namespace, *, create: bool = True) -> Store:
+    from swepipe.store.store import Store
+
     return Store(args.store, create=create)
 
 
 def print_table(table: pa.Table, title: str | None = None) -> None:
     """Render an Arrow table on the terminal."""
+    from rich.console import Console
+    from rich.table import Table
+
     out = Table(title=title, show_lines=False)
     for name in table.column_names:
         out.add_column(name)
@@ -37,6 +39,8 @@ def print_table(table: pa.Table, title: str | None = None) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from swepipe.store.sql_files import load_query
+
     store = store_from(args, create=False)
     table = store.query(load_query("store/status"), read_only=True)
     if table.num_rows == 0:
@@ -58,20 +62,29 @@ def cmd_sql(args: argparse.Namespace) -> int:
         raise
     if args.format == "table":
         print_table(table)
-    elif args.format == "json":
+    elif args.format == "json":  # one JSON document: an array of row objects
+        json.dump(table.to_pylist(), sys.stdout, default=str, ensure_ascii=False, indent=1)
+        print()
+    elif args.format == "jsonl":
         for row in table.to_pylist():
             print(json.dumps(row, default=str, ensure_ascii=False))
     elif args.format == "csv":
+        import pyarrow.csv as pacsv
+
         pacsv.write_csv(table, sys.stdout.buffer)
     else:
         if not args.output:
             raise InputError("--format parquet needs --output FILE")
+        import pyarrow.parquet as pq
+
         pq.write_table(table, args.output)
         print(f"wrote {table.num_rows} rows to {args.output}")
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from swepipe.store.exchange import export_store
+
     report = export_store(store_from(args, create=False), args.dir)
     rows = sum(report.tables.values())
     print(f"exported {rows} rows from {len(report.tables)} tables to {args.dir} "
@@ -80,6 +93,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from swepipe.store.exchange import import_store
+
     report = import_store(store_from(args), args.dir)
     for table, count in sorted(report.tables.items()):
         print(f"{table}: {count} new rows")
@@ -87,6 +102,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_store_info(args: argparse.Namespace) -> int:
+    from swepipe.store.migrations import code_schema_version
+    from swepipe.store.store import list_tables, schema_version_of
+
     store = store_from(args, create=False)
     with store.connect(read_only=True) as conn:
         version = schema_version_of(conn)
@@ -101,6 +119,8 @@ def cmd_store_info(args: argparse.Namespace) -> int:
 
 
 def cmd_export_sequences(args: argparse.Namespace) -> int:
+    from swepipe.store.training_export import SequenceFilter, export_sequences
+
     flt = SequenceFilter(args.experiment, args.stage, args.config, args.include_cached)
     rows, paths = export_sequences(store_from(args, create=False), args.dir, flt, jsonl=args.jsonl)
     print(f"wrote {rows} sequences to {', '.join(map(str, paths))}")
@@ -108,6 +128,8 @@ def cmd_export_sequences(args: argparse.Namespace) -> int:
 
 
 def cmd_cost(args: argparse.Namespace) -> int:
+    from swepipe.store.cost import cost_table, load_prices
+
     table = cost_table(store_from(args, create=False), load_prices(args.prices))
     print_table(table, title="tokens and cost (USD) per dataset, stage and config")
     return 0
@@ -119,7 +141,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("sql", help="run a read-only SQL query against the store")
     p.add_argument("query", help="SQL text (the connection is read-only)")
-    p.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
+    p.add_argument("--format", choices=["table", "csv", "json", "jsonl", "parquet"],
+                   default="table", help="table (default); csv; json: one array of row objects; "
+                                         "jsonl: JSON Lines, one object per row; parquet (-o)")
     p.add_argument("--output", "-o", help="output file for --format parquet")
     p.set_defaults(handler=cmd_sql)
 
@@ -133,8 +157,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("export-sequences", help="model calls as training data (Parquet/JSONL)")
     p.add_argument("dir")
-    p.add_argument("--experiment")
-    p.add_argument("--stage", choices=["localize", "generate", "select"])
+    p.add_argument("--experiment", metavar="NAME",
+                   help="only calls of runs of this experiment (the config's `name`)")
+    p.add_argument("--stage", choices=["localize", "generate", "select"],
+                   help="only calls made by this stage")
     p.add_argument("--config", help="config hash or prefix")
     p.add_argument("--include-cached", action="store_true", help="also export cache hits")
     p.add_argument("--jsonl", action="store_true", help="also write sequences.jsonl")

@@ -20,15 +20,17 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import polars as pl
 import pyarrow as pa
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random_exponential
 
 from swepipe.errors import StoreError
 from swepipe.store.migrations import apply_migrations, check_migrations
+
+if TYPE_CHECKING:  # polars is imported where a frame is asked for: it costs CLI start-up time
+    import polars as pl
 
 Rows = pa.Table | Sequence[Mapping[str, Any]]
 
@@ -152,6 +154,8 @@ class Store:
             return conn.sql(sql, params=params).to_arrow_table()
 
     def frame(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> pl.DataFrame:
+        import polars as pl
+
         return pl.from_arrow(self.query(sql, params))
 
     def schema_version(self) -> int:

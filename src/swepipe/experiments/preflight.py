@@ -1,0 +1,159 @@
+"""Checks before a run starts, so that a configuration mistake is never cached as a failed result.
+
+Every stage of every instance would hit the same mistake (no `repos_dir`, a dataset that was
+never ingested, an endpoint that does not answer) and store it as a `failed` row that the next
+run reads back. So `check_run` looks at what all stages need first and raises one `InputError`
+naming the config key (`repos_dir`, `dataset`, `model.endpoint.base_url`) and what to do. The
+endpoint is probed once (`GET {base_url}/models`, <= 10 s) instead of letting every call spend
+its retries against a wrong URL.
+
+After a run, `failure_lines` says why each failed result failed (its stored error) and how to
+retry it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
+
+from swepipe.errors import InputError
+
+if TYPE_CHECKING:
+    from swepipe.experiments.config import BuiltStage, PipelineConfig
+    from swepipe.experiments.runner import InstanceOutcome
+    from swepipe.models.settings import EndpointSettings
+    from swepipe.store.store import Store
+    from swepipe.types import Instance
+
+MINIBENCH = "minibench"
+PROBE_TIMEOUT_S = 4.0
+"""Per phase of the probe (connect, read); the whole probe stays under 10 s."""
+
+
+def check_run(store: Store, config: PipelineConfig,
+              stages: dict[str, BuiltStage]) -> list[Instance]:
+    """The run's instances, after checking the dataset, `repos_dir` and the endpoints."""
+    instances = check_dataset(store, config)
+    if any(getattr(b.component, "needs_repo", True) for b in stages.values()):
+        check_repos(config, instances)
+    for key, endpoint in endpoints(config, stages):
+        probe_endpoint(key, endpoint)
+    return instances
+
+
+def check_dataset(store: Store, config: PipelineConfig) -> list[Instance]:
+    from swepipe.datasets.ingest import load_instances
+
+    found = load_instances(store, config.dataset, config.instances, config.limit)
+    if found:
+        return found
+    known = [r["dataset"] for r in store.query(
+        "SELECT DISTINCT dataset FROM dataset_instances ORDER BY dataset").to_pylist()]
+    if config.dataset in known:
+        raise InputError(f"dataset {config.dataset!r} holds none of the instances "
+                         f"{config.instances}", field="instances")
+    if config.dataset == MINIBENCH:
+        todo = ("it is the bundled mini-benchmark: run `swepipe demo` once (it builds its "
+                "repositories and ingests it), then re-run with repos_dir=.swepipe-cache/repos")
+    else:
+        todo = f"run `swepipe ingest FILE --dataset {config.dataset}` first"
+    have = f" (the store holds: {', '.join(known)})" if known else " (the store holds none)"
+    raise InputError(f"dataset {config.dataset!r} is not in the store{have}; {todo}",
+                     field="dataset")
+
+
+def check_repos(config: PipelineConfig, instances: list[Instance]) -> None:
+    """`repos_dir` is set and holds a clone of every instance's repository."""
+    from swepipe.repos.checkout import CheckoutConfig, Checkouts
+
+    if config.repos_dir is None:
+        demo_repos = config.cache_dir / "repos"
+        hint = (f"; the demo's mini-benchmark clones are in {demo_repos}: add "
+                f"repos_dir={demo_repos}" if config.dataset == MINIBENCH and demo_repos.is_dir()
+                else "; add repos_dir=DIR (local clones named owner__name, e.g. django__django)")
+        raise InputError(f"repos_dir is not set and the stages need the repositories{hint}",
+                         field="repos_dir")
+    if not Path(config.repos_dir).expanduser().is_dir():
+        raise InputError(f"repos_dir {config.repos_dir} is not a directory", field="repos_dir")
+    checkouts = Checkouts(CheckoutConfig(cache_dir=config.cache_dir / "checkouts",
+                                         repos_dir=config.repos_dir))
+    needed = Counter(i.repo for i in instances)
+    missing = []
+    for repo, count in sorted(needed.items()):
+        try:
+            checkouts.clone_for(repo)
+        except InputError:
+            missing.append(f"{repo.replace('/', '__')} ({count} instance{'s' * (count > 1)})")
+    if missing:
+        raise InputError(f"repos_dir {config.repos_dir} has no clone of "
+                         f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}",
+                         field="repos_dir")
+
+
+def endpoints(config: PipelineConfig,
+              stages: dict[str, BuiltStage]) -> list[tuple[str, EndpointSettings]]:
+    """(config key, settings) of every distinct served endpoint the run calls."""
+    out: dict[str, tuple[str, EndpointSettings]] = {}
+    for stage, built in stages.items():
+        if built.model is not None and built.model.endpoint is not None:
+            key = ("model" if "model" not in config.stage_spec(stage)
+                   else f"{stage}.model") + ".endpoint.base_url"
+            out.setdefault(built.model.endpoint.base_url, (key, built.model.endpoint))
+    if config.embedder is not None and config.embedder.endpoint is not None:
+        out.setdefault(config.embedder.endpoint.base_url,
+                       ("embedder.endpoint.base_url", config.embedder.endpoint))
+    return list(out.values())
+
+
+def probe_endpoint(key: str, endpoint: EndpointSettings) -> None:
+    """One `GET {base_url}/models` (every OpenAI-compatible server has it): raise when the
+    server cannot be reached, refuses the key or does not answer it with a success."""
+    import httpx
+
+    url = f"{endpoint.base_url}/models"
+    api_key = endpoint.api_key()
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    try:
+        response = httpx.get(url, headers=headers, timeout=httpx.Timeout(
+            PROBE_TIMEOUT_S, write=1.0, pool=1.0),
+                             follow_redirects=True)
+    except httpx.HTTPError as exc:
+        reason = str(exc).replace(api_key, "[redacted]") if api_key else str(exc)
+        raise InputError(f"{key}: cannot reach {display_url(endpoint.base_url)}: "
+                         f"{type(exc).__name__}: {reason or 'no answer'}".splitlines()[0],
+                         field=key) from None
+    if response.status_code in (401, 403):
+        raise InputError(f"{key}: {display_url(endpoint.base_url)} refused the API key "
+                         f"(HTTP {response.status_code}); set it in ${endpoint.api_key_env}",
+                         field=key)
+    if response.status_code >= 400:
+        hint = " (is it the OpenAI root, ending in /v1?)" * (response.status_code == 404)
+        raise InputError(f"{key}: {display_url(endpoint.base_url)} answered GET /models with "
+                         f"HTTP {response.status_code}{hint}", field=key)
+
+
+def display_url(url: str) -> str:
+    """`url` without credentials: user:password and the query are dropped."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def failure_lines(outcomes: Iterable[InstanceOutcome], *, shown: int = 10) -> list[str]:
+    """One line per failed result (stage, instance, stored error) and how to retry them."""
+    failed = [(stage, o.instance_id, r) for o in outcomes for stage, r in o.results.items()
+              if r.status == "failed"]
+    lines = [f"failed: {stage} {instance_id}{' (stored by an earlier run)' * r.from_cache}: "
+             f"{(r.error or 'no error recorded').splitlines()[0][:300]}"
+             for stage, instance_id, r in failed[:shown]]
+    if len(failed) > shown:
+        lines.append(f"... and {len(failed) - shown} more (`swepipe sql \"SELECT * FROM "
+                     "stage_runs WHERE status = 'failed'\"`)")
+    if failed:
+        lines.append("a failed result is kept and read back: re-run with --retry-failed to "
+                     "compute it again")
+    return lines

@@ -1,0 +1,147 @@
+"""`swepipe run` checks what every stage needs before it starts (so a configuration mistake is
+never stored as a failed result), probes the endpoint once, and explains failed results."""
+
+import socket
+import time
+
+import pytest
+
+from swepipe.cli import main
+from swepipe.models import ScriptedServer
+from swepipe.models.scripted_rules import Script
+
+from tests.experiments.test_runner import setup  # noqa: F401 - the fixture
+
+
+def run(store, overrides, *extra):
+    return main(["--store", str(store.path), "run", "pipeline.toml", *overrides, *extra])
+
+
+@pytest.fixture
+def pipeline(setup, tmp_path, monkeypatch):  # noqa: F811
+    store, overrides = setup
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pipeline.toml").write_text('name = "t"\n')
+    return store, overrides
+
+
+def stage_rows(store):
+    return store.query("SELECT count(*) AS n FROM stage_runs").to_pylist()[0]["n"]
+
+
+def without(overrides, key):
+    return [o for o in overrides if not o.startswith(f"{key}=")]
+
+
+def test_a_missing_repos_dir_is_refused_before_any_result_is_stored(pipeline, capsys):
+    store, overrides = pipeline
+    assert run(store, without(overrides, "repos_dir")) == 2
+    err = capsys.readouterr().err
+    assert "repos_dir is not set" in err and "ctx.repo_dir" not in err
+    assert err.count("\n") == 1 and stage_rows(store) == 0
+    assert run(store, overrides) == 0  # fixed: it runs, nothing failed was cached
+
+
+def test_repos_dir_without_the_clone_names_the_missing_repository(pipeline, capsys, tmp_path):
+    store, overrides = pipeline
+    (tmp_path / "empty").mkdir()
+    assert run(store, [*without(overrides, "repos_dir"), f"repos_dir={tmp_path / 'empty'}"]) == 2
+    assert "has no clone of demo__pkg (4 instances)" in capsys.readouterr().err
+    assert run(store, [*without(overrides, "repos_dir"), "repos_dir=/missing"]) == 2
+    assert "repos_dir /missing is not a directory" in capsys.readouterr().err
+    assert stage_rows(store) == 0
+
+
+def test_a_dataset_not_in_the_store_says_what_to_do(pipeline, capsys, tmp_path):
+    store, overrides = pipeline
+    assert run(store, [*without(overrides, "dataset"), "dataset=lite"]) == 2
+    err = capsys.readouterr().err
+    assert "dataset 'lite' is not in the store (the store holds: mini)" in err
+    assert "swepipe ingest FILE --dataset lite" in err
+    # the bundled mini-benchmark has no file to ingest: the demo builds it
+    assert run(store, [*without(overrides, "dataset"), "dataset=minibench"]) == 2
+    assert "run `swepipe demo` once" in capsys.readouterr().err
+
+
+def test_after_the_demo_a_missing_repos_dir_points_at_the_demo_clones(pipeline, capsys, tmp_path):
+    from swepipe.datasets.ingest import ingest_instances, load_instances
+
+    store, overrides = pipeline
+    ingest_instances(store, load_instances(store, "mini"), "minibench", "test")
+    (tmp_path / "cache" / "repos").mkdir(parents=True)  # where the demo builds them
+    assert run(store, [*without(without(overrides, "repos_dir"), "dataset"),
+                       "dataset=minibench"]) == 2
+    assert f"add repos_dir={tmp_path / 'cache' / 'repos'}" in capsys.readouterr().err
+
+
+def test_an_unreachable_endpoint_fails_at_once_naming_the_url_without_credentials(pipeline,
+                                                                                  capsys):
+    store, overrides = pipeline
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://user:hunter2@127.0.0.1:{port}/v1"
+    start = time.monotonic()
+    assert run(store, overrides, f"model.endpoint.base_url={url}") == 2
+    assert time.monotonic() - start < 10
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "hunter2" not in err
+    assert f"model.endpoint.base_url: cannot reach http://127.0.0.1:{port}/v1: ConnectError" in err
+    assert stage_rows(store) == 0
+
+
+def test_an_endpoint_refusing_the_key_is_reported_and_a_good_one_runs(pipeline, capsys,
+                                                                      monkeypatch, tmp_path):
+    store, overrides = pipeline
+    monkeypatch.setenv("SWEPIPE_API_KEY", "sk-wrong")
+    with ScriptedServer(Script(api_key="sk-right", default="pkg/mod.py")) as srv:
+        assert run(store, overrides, f"model.endpoint.base_url={srv.base_url}") == 2
+        err = capsys.readouterr().err
+        assert "refused the API key (HTTP 401); set it in $SWEPIPE_API_KEY" in err
+        assert "sk-wrong" not in err
+    with ScriptedServer(Script(default="pkg/mod.py")) as srv:
+        # reachable: the run goes on (the generator's replies are no diff, it fails per result)
+        run(store, [*without(overrides, "model.script"), "generate.component=oracle"],
+            f"model.endpoint.base_url={srv.base_url}")
+        assert srv.stats().get("models") == 1  # probed once
+    assert stage_rows(store) > 0
+
+
+def test_failed_results_print_their_stored_error_and_the_retry_flag(pipeline, capsys, tmp_path):
+    store, overrides = pipeline
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n  - pattern: 'case 0'\n    reply: no/such/file.py\n"
+                   "  - pattern: Which file\n    reply: pkg/mod.py\n"
+                   "  - pattern: write a diff\n    reply: x\n")
+    broken = [*without(overrides, "model.script"), f"model.script={bad}"]
+    assert run(store, broken) == 1
+    err = capsys.readouterr().err
+    assert ("failed: localize demo__pkg-0: ValueError: model named a file that does not exist: "
+            "'no/such/file.py'") in err
+    assert "--retry-failed" in err
+    assert run(store, broken) == 1  # read back: the same error, said to be stored
+    assert "failed: localize demo__pkg-0 (stored by an earlier run): ValueError" in (
+        capsys.readouterr().err)
+
+
+def test_an_endpoint_that_is_not_an_openai_root_is_refused(pipeline, capsys):
+    store, overrides = pipeline
+    with ScriptedServer(Script(default="pkg/mod.py")) as srv:
+        root = srv.base_url.removesuffix("/v1")  # a common mistake: no /v1
+        assert run(store, overrides, f"model.endpoint.base_url={root}") == 2
+    err = capsys.readouterr().err
+    assert f"{root} answered GET /models with HTTP 404 (is it the OpenAI root, ending in /v1?)" in err
+
+
+def test_run_pipeline_shows_live_progress_on_a_terminal(setup, capsys, monkeypatch):  # noqa: F811
+    # what the demo and `swepipe run` call: on a terminal the table is redrawn while it runs
+    from swepipe.experiments.commands import run_pipeline
+    from swepipe.experiments.config import load_config
+
+    store, overrides = setup
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("TTY_INTERACTIVE", "1")
+    assert run_pipeline(store, load_config(None, overrides)) == 0
+    err = capsys.readouterr().err
+    assert "\x1b[?25l" in err  # rich's live display hides the cursor while it redraws
+    assert "model calls 7" in err
