@@ -1,5 +1,6 @@
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -143,3 +144,43 @@ def test_show_prints_every_field_each_hash_is_taken_over_and_labels_the_grid(cap
     assert params["num_samples"] == 2  # set by the preset ...
     assert len(params) > 3  # ... and the component's defaults besides
     assert blocks[0][1]["stages"]["generate"]["hashed"]["params"]["temperature"] == 0.4
+
+
+def _store_with_long_dataset_name(tmp_path):
+    from swepipe.datasets.ingest import ingest_instances
+    from swepipe.store import Store
+    from swepipe.types import Instance
+
+    store = Store(tmp_path / "s.duckdb")
+    name = "a-dataset-name-long-enough-that-a-status-row-is-wider-than-eighty-columns"
+    ingest_instances(store, [Instance(instance_id="o__r-1", repo="o/r", base_commit="abc",
+                                      problem_statement="p")], name, "test")
+    return store, name
+
+
+def test_status_piped_is_not_cut_to_80_columns(tmp_path):
+    store, name = _store_with_long_dataset_name(tmp_path)
+    out = run_cli("--store", str(store.path), "status")  # stdout is a pipe here
+    assert out.returncode == 0 and name in out.stdout and "…" not in out.stdout
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
+    store, _ = _store_with_long_dataset_name(tmp_path)
+    read, write = os.pipe()
+    os.close(read)  # like `| head` exiting before swepipe writes
+    done = subprocess.run([sys.executable, "-m", "swepipe.cli", "--store", str(store.path),
+                           "store", "info"], stdout=write, stderr=subprocess.PIPE, text=True)
+    os.close(write)
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr
+    assert done.returncode == 141
+
+
+def test_sql_json_is_one_array_and_jsonl_one_object_per_line(tmp_path, capsys):
+    store, name = _store_with_long_dataset_name(tmp_path)
+    query = "SELECT instance_id, 1 AS n FROM instances UNION ALL SELECT 'x', 2"
+    assert main(["--store", str(store.path), "sql", query + " ORDER BY n", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [{"instance_id": "o__r-1", "n": 1},
+                                                   {"instance_id": "x", "n": 2}]
+    assert main(["--store", str(store.path), "sql", query + " ORDER BY n", "--format", "jsonl"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(line)["n"] for line in lines] == [1, 2]

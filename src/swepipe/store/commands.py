@@ -35,7 +35,11 @@ def print_table(table: pa.Table, title: str | None = None) -> None:
         out.add_column(name)
     for row in table.to_pylist():
         out.add_row(*["" if v is None else str(v) for v in row.values()])
-    Console().print(out)
+    console = Console()
+    if not console.is_terminal:  # piped or redirected: full rows, not cut to 80 columns
+        wide = console.options.update_width(1_000_000)
+        console = Console(width=console.measure(out, options=wide).maximum)
+    console.print(out)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
