@@ -136,12 +136,13 @@ def test_notebook_reads_the_store_of_swepipe_store(tmp_path, lite_path, monkeypa
     store = build_demo_store(tmp_path / "nb.duckdb", n_instances=6, data_file=lite_path)
     compute_rewards(store)
     monkeypatch.setenv("SWEPIPE_STORE", str(store.path))
-    monkeypatch.delenv("SWEPIPE_NOTEBOOK_STORE", raising=False)
+    # the old, undocumented variable is ignored
+    monkeypatch.setenv("SWEPIPE_NOTEBOOK_STORE", str(tmp_path / "other.duckdb"))
     cwd = tmp_path / "elsewhere"  # the kernel's ./swepipe.duckdb is not the store
     cwd.mkdir()
     outputs = _run_notebook(cwd)
     text = "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
-    assert f"store: {store.path.resolve()}" in text
+    assert f"store: {store.path.resolve()}" in text and not (tmp_path / "other.duckdb").exists()
     table = next(o["data"]["text/plain"] for o in outputs
                  if "shape:" in o.get("data", {}).get("text/plain", ""))
     assert f"shape: ({summary(store).num_rows}, 8)" in table and "dataset" in table
