@@ -157,3 +157,12 @@ def test_notebook_without_a_store_fails_and_builds_none(tmp_path, monkeypatch) -
     with pytest.raises(CellExecutionError, match="no store at .*missing.duckdb: set SWEPIPE_STORE"):
         _run_notebook(tmp_path)
     assert not missing.exists() and not list(tmp_path.glob("*.duckdb"))
+
+
+def test_instances_of_no_dataset_count_under_none(demo) -> None:
+    first = demo.query("SELECT min(instance_id) AS i FROM dataset_instances").column("i")[0]
+    demo.query("DELETE FROM dataset_instances WHERE instance_id = $i", {"i": first.as_py()})
+    rows = summary(demo, "localize", "(none)").to_pylist()
+    assert rows and {(r["dataset"], r["n"]) for r in rows} == {("(none)", 1)}
+    rest = summary(demo, "localize", "demo").to_pylist()
+    assert {r["n"] for r in rest if r["metric"] == "file_recall"} == {7}
