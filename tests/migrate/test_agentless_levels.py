@@ -140,29 +140,42 @@ def test_dry_run_prints_each_level_with_row_counts(tmp_path: Path, v10_combined:
                      rf"localizations={n_edit}, sequences={n}, stage_runs={n}\n", out), out
 
 
-def _old_one_config_import(store: Store, path: Path) -> str:
-    """The store as the importer left it before levels were kept: one config named after the
-    finest filled level (upstream {}), only that level's pointers and trajectory, and a
-    `legacy_imports` row without a layout. Returns the old config hash."""
-    plan = build_plan(path, checksum_of(path), ReadContext(configs=LegacyConfigs()))
-    edit = next(h for h, level in plan.levels.items() if level == "edit")
-    new = plan.configs[edit]
-    old_row = config_row("localize", new["component"], "legacy", json.loads(new["params"]), {},
-                         legacy=True)
-    old = FilePlan(source=plan.source, checksum=plan.checksum, format=plan.format,
-                   records=plan.records, configs={old_row["config_hash"]: old_row})
-    old.results = [StageResult("localize", old_row["config_hash"], r.instance_id, r.value)
-                   for r in plan.results if r.config_hash == edit]
-    for iid in V10_LEVELS:
-        _add_traj(old, Traj.model_validate(v10_record(iid)["edit_loc_traj"]),
-                  name="edit_loc_traj", cfg=old_row["config_hash"], instance_id=iid,
-                  model=None, temperature=None)
+def _old_layout_import(store: Store, paths: list[Path]) -> dict[str, str]:
+    """The store as the importer left it before levels were kept: a localization file of
+    several levels kept only its finest, under one config with the file's own upstream (none
+    here); a config chained to it carries that old hash; `legacy_imports` rows have no layout.
+    `paths`: upstream files first. Returns new config hash -> old config hash."""
+    ctx = ReadContext(configs=LegacyConfigs())
+    old_of: dict[str, str] = {}
+    members = []
+    for path in paths:
+        plan = build_plan(path, checksum_of(path), ctx)
+        multi = len(plan.levels) > 1
+        keep = list(plan.configs)[-1:] if multi else list(plan.configs)
+        old = FilePlan(source=plan.source, checksum=plan.checksum, format=plan.format,
+                       records=plan.records)
+        for h in keep:
+            row = plan.configs[h]
+            up = {} if multi else {k: old_of.get(v, v)
+                                   for k, v in json.loads(row["upstream"]).items()}
+            old_row = config_row(row["stage"], row["component"], "legacy",
+                                 json.loads(row["params"]), up, legacy=True)
+            old_of[h] = old_row["config_hash"]
+            old.configs[old_row["config_hash"]] = old_row
+        old.results = [StageResult(r.stage, old_of[r.config_hash], r.instance_id, r.value)
+                       for r in plan.results if r.config_hash in keep]
+        old.add_rows("sequences", [{**q, "config_hash": old_of[q["config_hash"]]}
+                                   for q in plan.tables.get("sequences", [])
+                                   if q["config_hash"] in keep])
+        old.contents = plan.contents
+        members.append((Source(path, lambda c, ctx, o=old: o), old))
     with store.session():
-        _commit(store, [(Source(path, lambda c, ctx: old), old)],
-                instance_hashes(store, None), [])
+        _commit(store, members, instance_hashes(store, None), [])
         with store.connect() as conn:
-            conn.execute("UPDATE legacy_imports SET rows = ?", [json.dumps(old.counts())])
-    return old_row["config_hash"]
+            for _, old in members:
+                conn.execute("UPDATE legacy_imports SET rows = ? WHERE checksum = ?",
+                             [json.dumps(old.counts()), old.checksum])
+    return old_of
 
 
 def _totals(store: Store) -> dict[str, int]:
@@ -178,7 +191,7 @@ def test_remigrating_an_old_one_config_import_replaces_it_without_duplicates(
     fresh = Store(tmp_path / "fresh.duckdb")
     migrate_agentless(fresh, v10_combined)
     store = Store(tmp_path / "old.duckdb")
-    old = _old_one_config_import(store, v10_combined)
+    (old,) = _old_layout_import(store, [v10_combined]).values()
     assert _totals(store)["stage_runs"] == len(V10_LEVELS)
     # migrating again: the old layout is not "unchanged"; the dry run says what it replaces
     dry = migrate_agentless(store, v10_combined, ImportOptions(dry_run=True))
@@ -196,6 +209,31 @@ def test_remigrating_an_old_one_config_import_replaces_it_without_duplicates(
     assert layout == [{"l": "2"}]
     again = migrate_agentless(store, v10_combined)
     assert again.plans == [] and again.unchanged == [str(v10_combined)]
+
+
+def test_remigrating_a_tree_rechains_files_that_started_from_the_old_config(
+        tmp_path: Path, v10_combined: Path) -> None:
+    results = v10_combined.parents[1]
+    merged = results / "location_merged" / "loc_merged_0-0_outputs.jsonl"
+    write_json(merged.parent / "args.json", {
+        "merge": True, "start_file": "results/location/loc_outputs.jsonl", "num_samples": 1})
+    write_jsonl(merged, [v10_record(i) for i in V10_LEVELS])
+    fresh = Store(tmp_path / "fresh.duckdb")
+    migrate_agentless(fresh, results)
+    store = Store(tmp_path / "old.duckdb")
+    old_of = _old_layout_import(store, [v10_combined, merged])
+    before = _levels(store)  # the old layout: the merged file chained to the one config
+    assert set(before) == {"agentless.edit_location_samples",
+                           "agentless.edit_location_individual"}
+    assert before["agentless.edit_location_individual"]["upstream"] == {
+        "start_file": before["agentless.edit_location_samples"]["config_hash"]}
+    report = migrate_agentless(store, results)
+    assert sum(len(p.superseded) for p in report.plans) == 2  # the combined and the merged file
+    assert _totals(store) == _totals(fresh)
+    levels = _levels(store)
+    assert levels["agentless.edit_location_individual"]["upstream"] == {
+        "start_file": levels["agentless.edit_location_samples"]["config_hash"]}
+    assert not set(old_of.values()) & {c["config_hash"] for c in levels.values()}
 
 
 def test_v10_several_edit_samples_keep_their_indices(store: Store, tmp_path: Path) -> None:

@@ -188,6 +188,8 @@ def _run_import(store: Store, sources: list[Source], ctx: ReadContext,
     for s, p in zip(todo, report.plans):
         if s.key in reshape:
             find_superseded(read, p, created)
+            p.notes.append("imported before by an older import layout; read again (what is "
+                           "already in the store unchanged is kept, not duplicated)")
     if options.dry_run:
         return report
     hashes = instance_hashes(store, options.dataset)

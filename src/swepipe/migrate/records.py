@@ -1,7 +1,9 @@
 """The shapes of Agentless cache records (docs/legacy-formats.md), as pydantic models.
 
-They validate what a stage reads and nothing more: unknown keys are allowed (every Agentless
-fork adds some), but a known key with the wrong type is a bad line, named by its field. The
+They validate what a stage reads and nothing more: unknown keys are allowed in repair, test and
+prediction records (every Agentless fork adds some), but a known key with the wrong type is a
+bad line, named by its field. Localization records are checked for foreign keys before this
+(detect.py: a `found_files` record with keys Agentless never writes is another tool's format). The
 unions cover the format generations: v1.0 stores per-file values as lists aligned with
 `found_files`, v1.5 as dicts keyed by path, the multi-file repair generation stores lists of files.
 """
