@@ -315,3 +315,22 @@ def test_levels_command_on_a_file_never_imported_is_an_error(tmp_path: Path,
     db = str(tmp_path / "s.duckdb")
     assert main(["--store", db, "migrate", "levels", str(path)]) == 2
     assert f"{path}: not imported" in capsys.readouterr().err
+
+
+def test_a_reference_chains_to_the_finest_level_even_when_it_starts_late(
+        store: Store, tmp_path: Path) -> None:
+    # no args.json: the levels come from content, and the edit level first shows on line 56
+    base = v10_record("org__pkg-2")
+    early = [{**base, "instance_id": f"org__early-{i}", "found_related_locs": [],
+              "found_edit_locs": []} for i in range(55)]
+    write_jsonl(tmp_path / "results" / "location" / "loc_outputs.jsonl", early + [base])
+    merged = tmp_path / "results" / "location_merged" / "loc_merged_0-0_outputs.jsonl"
+    write_json(merged.parent / "args.json", {
+        "merge": True, "start_file": "results/location/loc_outputs.jsonl"})
+    write_jsonl(merged, [base])
+    migrate_agentless(store, tmp_path / "results")
+    levels = _levels(store)
+    assert set(levels) == {*LEVEL_COMPONENTS.values(), "agentless.edit_location_individual"}
+    assert levels["agentless.edit_location_individual"]["upstream"] == {
+        "start_file": levels["agentless.edit_location_samples"]["config_hash"]}
+    assert _per_config(store, "stage_runs")["agentless.edit_location_samples"] == 56

@@ -45,6 +45,12 @@ COMBINED_KEYS = frozenset({"instance_id", "found_files", "additional_artifact_lo
                            "file_traj"})
 
 
+def flags_decide(args: dict[str, Any] | None) -> bool:
+    """Whether `args.json` says which levels the run computed (else the records' content does,
+    and all of them must be read to tell)."""
+    return bool(args) and any(k in args for k in (*_FLAGS, "merge"))
+
+
 def filled_levels(records: list[dict[str, Any]]) -> set[str]:
     return {level for level, key in FIELDS.items() if any(r.get(key) for r in records)}
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from swepipe.errors import InputError
+from swepipe.migrate.agentless_levels import flags_decide
 from swepipe.migrate.detect import Detected, detect
 from swepipe.store.configs import config_row
 
@@ -115,14 +116,18 @@ class LegacyConfigs:
                 upstream[name] = self.row_for(candidate, det)["config_hash"]
         return upstream
 
-    def peek(self, path: Path, limit: int = 50) -> Detected | None:
-        """Detect a referenced file from its first lines; None when it cannot be told."""
+    def peek(self, path: Path) -> Detected | None:
+        """Detect a referenced file; None when it cannot be told. Its first 50 lines tell its
+        kind, and its levels when `args.json` has level flags (every real Agentless run's
+        has); without flags the levels come from content, so every line is read: a reference
+        must chain to the finest level the file's own import finds."""
         if path not in self._peeked:
-            self._peeked[path] = _peek(path, self.args_for(path.parent), limit)
+            args = self.args_for(path.parent)
+            self._peeked[path] = _peek(path, args, 50 if flags_decide(args) else None)
         return self._peeked[path]
 
 
-def _peek(path: Path, args: dict[str, Any] | None, limit: int) -> Detected | None:
+def _peek(path: Path, args: dict[str, Any] | None, limit: int | None) -> Detected | None:
     records = []
     try:
         with path.open("rb") as fh:
