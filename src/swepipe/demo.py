@@ -39,6 +39,7 @@ def run_demo(store: Store, *, endpoint: str | None = None, model: str | None = N
     from swepipe.experiments.config import load_config
     from swepipe.migrate.api import migrate_agentless
     from swepipe.minibench import build_minibench
+    from swepipe.models.redact import redact_url
     from swepipe.rewards.compute import compute_rewards
     from swepipe.rewards.report import print_summary
 
@@ -51,7 +52,7 @@ def run_demo(store: Store, *, endpoint: str | None = None, model: str | None = N
     overrides = [f"repos_dir={work / 'repos'}", f"cache_dir={work}"]
     if endpoint:
         overrides += [f"model.endpoint.base_url={endpoint}", f"model.name={model or 'default'}"]
-        print(f"model: {model} at {endpoint}")
+        print(f"model: {model} at {redact_url(endpoint)}")
     else:
         print("model: SCRIPTED. Replies come from regex rules in the package (no real model), so "
               "the figures below show the machinery, not a model's skill.")

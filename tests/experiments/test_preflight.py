@@ -86,7 +86,8 @@ def test_an_unreachable_endpoint_fails_at_once_naming_the_url_without_credential
     assert time.monotonic() - start < 10
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "hunter2" not in err
-    assert f"model.endpoint.base_url: cannot reach http://127.0.0.1:{port}/v1: ConnectError" in err
+    assert f"model.endpoint.base_url: cannot reach http://[redacted]@127.0.0.1:{port}/v1: " \
+        "ConnectError" in err
     assert stage_rows(store) == 0
 
 

@@ -84,11 +84,12 @@ def resolved(config: PipelineConfig) -> dict:
 
 def show(config: PipelineConfig) -> None:
     from swepipe.experiments.config import expand_hypers, grid_labels
+    from swepipe.models.redact import redact_text
 
     for label, variant in zip(grid_labels(config), expand_hypers(config)):
         view = resolved(variant)
         print(f"== {label}")
-        print(json.dumps(view, indent=2))
+        print(redact_text(json.dumps(view, indent=2)))  # endpoint URLs may hold credentials
         for stage, built in view["stages"].items():
             print(f"{stage:>9}: {built['hashed']['component']:<28} {built['hash']}")
 

@@ -17,7 +17,6 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
 
 from swepipe.errors import InputError
 
@@ -113,7 +112,9 @@ def probe_endpoint(key: str, endpoint: EndpointSettings) -> None:
     server cannot be reached, refuses the key or does not answer it with a success."""
     import httpx
 
-    url = f"{endpoint.base_url}/models"
+    from swepipe.models.redact import redact_text, redact_url, url_secrets
+
+    url = endpoint.url("models")
     api_key = endpoint.api_key()
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
@@ -121,26 +122,18 @@ def probe_endpoint(key: str, endpoint: EndpointSettings) -> None:
             PROBE_TIMEOUT_S, write=1.0, pool=1.0),
                              follow_redirects=True)
     except httpx.HTTPError as exc:
-        reason = str(exc).replace(api_key, "[redacted]") if api_key else str(exc)
-        raise InputError(f"{key}: cannot reach {display_url(endpoint.base_url)}: "
+        reason = redact_text(str(exc), (api_key, *url_secrets(endpoint.base_url)))
+        raise InputError(f"{key}: cannot reach {redact_url(endpoint.base_url)}: "
                          f"{type(exc).__name__}: {reason or 'no answer'}".splitlines()[0],
                          field=key) from None
     if response.status_code in (401, 403):
-        raise InputError(f"{key}: {display_url(endpoint.base_url)} refused the API key "
+        raise InputError(f"{key}: {redact_url(endpoint.base_url)} refused the API key "
                          f"(HTTP {response.status_code}); set it in ${endpoint.api_key_env}",
                          field=key)
     if response.status_code >= 400:
         hint = " (is it the OpenAI root, ending in /v1?)" * (response.status_code == 404)
-        raise InputError(f"{key}: {display_url(endpoint.base_url)} answered GET /models with "
+        raise InputError(f"{key}: {redact_url(endpoint.base_url)} answered GET /models with "
                          f"HTTP {response.status_code}{hint}", field=key)
-
-
-def display_url(url: str) -> str:
-    """`url` without credentials: user:password and the query are dropped."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def failure_lines(outcomes: Iterable[InstanceOutcome], *, shown: int = 10) -> list[str]:

@@ -27,6 +27,7 @@ from swepipe.models.client import OpenAIClient
 from swepipe.models.embedder import EndpointEmbedder
 from swepipe.models.handle import Binding, ModelService
 from swepipe.models.local import endpoint_service, scripted_service
+from swepipe.models.redact import redact_text
 from swepipe.models.scripted_rules import load_script
 from swepipe.protocols import StageContext
 from swepipe.repos.checkout import CheckoutConfig, Checkouts
@@ -206,7 +207,8 @@ def register_run(store: Store, config: PipelineConfig, stages: dict[StageName, B
         conn.execute("INSERT INTO runs (run_id, experiment, dataset, settings, swepipe_version)"
                      " VALUES (?, ?, ?, ?, ?)",
                      [run_id, config.name, config.dataset,
-                      config.model_dump_json(exclude={"model": {"endpoint"}}), __version__])
+                      redact_text(config.model_dump_json(exclude={"model": {"endpoint"}})),
+                      __version__])
 
 
 def finish_run(store: Store, run_id: str, status: str) -> None:

@@ -33,6 +33,7 @@ from tenacity import (AsyncRetrying, RetryCallState, retry_if_exception_type, st
                       stop_before_delay)
 
 from swepipe.models.parse import error_message, parse_chat, parse_embeddings
+from swepipe.models.redact import redact_text, redact_url, url_secrets
 from swepipe.models.retry import Fatal, ModelCallError, Transient, parse_retry_after, wait_retry_after
 from swepipe.models.settings import EndpointSettings
 from swepipe.models.tokens import estimate_tokens
@@ -81,6 +82,7 @@ class OpenAIClient:
         self._rpm = AsyncLimiter(max(rpm / 60, 1.0), 1) if rpm else None
         self._tpm = AsyncLimiter(max(tpm / 6, 1.0), 10) if tpm else None
         self._has_tokenize: bool | None = None
+        self._url_secrets = tuple(url_secrets(s.base_url))
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -96,7 +98,7 @@ class OpenAIClient:
         return self._session
 
     def __repr__(self) -> str:
-        return (f"OpenAIClient(base_url={self.settings.base_url!r}, "
+        return (f"OpenAIClient(base_url={redact_url(self.settings.base_url)!r}, "
                 f"max_concurrency={self.settings.max_concurrency})")
 
     async def aclose(self) -> None:
@@ -138,7 +140,7 @@ class OpenAIClient:
             (params.max_tokens or 0) * params.n
         start = time.perf_counter()
         completion, attempts = await self._call(
-            f"{self.settings.base_url}/chat/completions", body, tokens,
+            self.settings.url("chat/completions"), body, tokens,
             lambda data: parse_chat(data, model, params.n))
         completion.latency_s = time.perf_counter() - start
         return CallResult(completion, attempts, body)
@@ -150,7 +152,7 @@ class OpenAIClient:
 
         async def one(batch: list[str]) -> list[list[float]]:
             rows, _ = await self._call(
-                f"{self.settings.base_url}/embeddings", {"model": model, "input": batch},
+                self.settings.url("embeddings"), {"model": model, "input": batch},
                 sum(estimate_tokens(t) for t in batch), lambda d: parse_embeddings(d, len(batch)))
             return rows
 
@@ -162,7 +164,7 @@ class OpenAIClient:
         if self._has_tokenize is False:
             return None
         try:
-            count, _ = await self._call(f"{self.settings.server_root}/tokenize",
+            count, _ = await self._call(self.settings.url("tokenize", root=True),
                                         {"model": model, "prompt": text}, estimate_tokens(text),
                                         lambda d: int(d["count"]))
         except ModelCallError as exc:
@@ -219,6 +221,7 @@ class OpenAIClient:
         if self._tpm is not None:
             await self._tpm.acquire(min(max(tokens, 1), self._tpm.max_rate))
         key = self.settings.api_key()
+        secrets = (key, *self._url_secrets)
         headers = {"content-type": "application/json"}
         if key:
             headers["authorization"] = f"Bearer {key}"
@@ -230,12 +233,12 @@ class OpenAIClient:
                 raise Transient("timeout", f"no complete reply within {self.settings.timeout_s:g} s "
                                 f"({type(exc).__name__})") from None
             except aiohttp.ClientPayloadError as exc:
-                raise Transient("truncated", f"{type(exc).__name__}: {_redact(str(exc), key)}"
-                                ) from None
+                raise Transient("truncated",
+                                f"{type(exc).__name__}: {redact_text(str(exc), secrets)}") from None
             except aiohttp.ClientError as exc:
-                raise Transient("connection", f"{type(exc).__name__}: {_redact(str(exc), key)}"
-                                ) from None
-        return _check(reply, key, parse)
+                raise Transient("connection",
+                                f"{type(exc).__name__}: {redact_text(str(exc), secrets)}") from None
+        return _check(reply, secrets, parse)
 
 
 @dataclass(frozen=True)
@@ -253,21 +256,22 @@ class _Reply:
         return self.content.decode("utf-8", errors="replace")
 
 
-def _check(resp: _Reply, key: str | None, parse: Callable[[Any], T]) -> T:
-    """Classify a response: parsed value, `Transient` or `Fatal`."""
+def _check(resp: _Reply, secrets: tuple[str | None, ...], parse: Callable[[Any], T]) -> T:
+    """Classify a response: parsed value, `Transient` or `Fatal`. Servers echo a bad key (or
+    the URL they were sent) in their error text: `secrets` never reach an exception or a log."""
     try:
         data = json.loads(resp.content)
     except ValueError:
         data = None
         if resp.is_success:
             raise Transient("malformed", f"HTTP {resp.status_code} body is not JSON: "
-                            f"{_redact(resp.text[:200], key)!r}") from None
+                            f"{redact_text(resp.text[:200], secrets)!r}") from None
     if resp.is_success:
         try:
             return parse(data)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise Transient("malformed", f"unexpected reply shape: {exc}") from None
-    message = _redact(error_message(data, resp.text), key)
+    message = redact_text(error_message(data, resp.text), secrets)
     status = resp.status_code
     if status == 429:
         after = parse_retry_after(resp.headers)
@@ -279,13 +283,8 @@ def _check(resp: _Reply, key: str | None, parse: Callable[[Any], T]) -> T:
 
 
 def _failed(exc: Transient | Fatal, url: str, attempts: int) -> ModelCallError:
-    return ModelCallError(exc.reason, f"POST {url}: {exc.message}", attempts=attempts,
-                          status=getattr(exc, "status", None))
-
-
-def _redact(text: str, key: str | None) -> str:
-    """Servers echo a bad key in their error text; never let it into an exception or a log."""
-    return text.replace(key, "[redacted]") if key else text
+    return ModelCallError(exc.reason, f"POST {redact_url(url)}: {exc.message}",
+                          attempts=attempts, status=getattr(exc, "status", None))
 
 
 def _log_retry(state: RetryCallState) -> None:

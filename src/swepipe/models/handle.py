@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from swepipe.errors import ModelError
 from swepipe.ids import new_id
 from swepipe.models.client import CallResult, ChatBackend
+from swepipe.models.redact import redact_text
 from swepipe.models.retry import ModelCallError
 from swepipe.models.tokens import estimate_tokens
 from swepipe.store.call_cache import CallCache
@@ -143,7 +144,8 @@ class ModelHandle:
         except ModelError as exc:
             svc.failures += 1
             attempts = exc.attempts if isinstance(exc, ModelCallError) else None
-            svc._log_call(**log_call, attempts=attempts, error=str(exc), sequence_id=sequence_id)
+            svc._log_call(**log_call, attempts=attempts, error=redact_text(str(exc)),
+                          sequence_id=sequence_id)
             _forget(svc._inflight, key, flight, exc)
             raise
         except BaseException as exc:

@@ -3,7 +3,8 @@
 These are *runtime* settings: where the model is served and how hard swepipe may push it. They
 never enter a config hash (the model name and sampling parameters do). The API key itself is not
 a field: only the name of the environment variable that holds it, read at call time, so a key
-cannot end up in a config file, a repr, a log line or the store.
+cannot end up in a config file, a repr, a log line or the store. Credentials inside `base_url`
+(`user:pass@`, `?api-key=`) are redacted wherever the URL is shown or written (`redact.py`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import os
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from swepipe.models.redact import redact_url
 
 
 class EndpointSettings(BaseModel):
@@ -64,4 +67,16 @@ class EndpointSettings(BaseModel):
     @property
     def server_root(self) -> str:
         """`base_url` without a trailing `/v1`: where vLLM serves `/tokenize`."""
-        return self.base_url[:-3] if self.base_url.endswith("/v1") else self.base_url
+        base, sep, query = self.base_url.partition("?")
+        return (base.removesuffix("/v1") if base.endswith("/v1") else base) + sep + query
+
+    def url(self, path: str, *, root: bool = False) -> str:
+        """`base_url` (or `server_root`) with `/path` added to its path, before any query
+        (`...?api-version=2024-06-01` stays a query)."""
+        base, sep, query = (self.server_root if root else self.base_url).partition("?")
+        return f"{base}/{path}{sep}{query}"
+
+    def __repr_args__(self) -> Any:
+        # repr and str show the endpoint without its credentials (models/redact.py)
+        for name, value in super().__repr_args__():
+            yield name, redact_url(value) if name == "base_url" else value

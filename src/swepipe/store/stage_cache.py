@@ -23,6 +23,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 import pyarrow as pa
 
+from swepipe.models.redact import redact_text
 from swepipe.store.codecs import OUTPUT_TABLE, from_rows, to_rows
 from swepipe.store.sql_files import load_query
 from swepipe.store.store import Store, registered
@@ -114,13 +115,14 @@ class StageCache:
         try:
             value = await compute()
         except Exception as exc:  # noqa: BLE001 - a failure is an outcome, recorded as a row
+            message = redact_text(str(exc))  # an endpoint URL in it may carry credentials
             log.warning("%s %s failed: %s: %s", self.stage, instance.instance_id,
-                        type(exc).__name__, exc,
+                        type(exc).__name__, message,
                         exc_info=log.isEnabledFor(logging.DEBUG))  # where, when debugging
             attempt = await self.writer.commit(self._commit(
                 instance, "failed", [], started, time.perf_counter() - t0,
-                type(exc).__name__, str(exc)))
-            return StageResult("failed", None, False, attempt, f"{type(exc).__name__}: {exc}")
+                type(exc).__name__, message))
+            return StageResult("failed", None, False, attempt, f"{type(exc).__name__}: {message}")
         attempt = await self.writer.commit(self._commit(
             instance, "done", to_rows(self.stage, value), started, time.perf_counter() - t0))
         # attempt is None when another process committed the same key first; ours is equivalent
