@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # 128 + SIGPIPE, what a shell reports for a command killed by the pipe
     except SwepipeError as exc:
-        from swepipe.models.redact import redact_text  # here: importing models is slow
+        from swepipe.models.redact import redact_text  # only the error path needs it
 
         print(f"swepipe: error: {redact_text(str(exc))}", file=sys.stderr)
         return 2

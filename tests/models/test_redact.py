@@ -34,6 +34,12 @@ def test_redact_url(url: str, want: str):
     assert redact_url(url) == want
 
 
+def test_redact_url_is_idempotent():
+    once = redact_url("https://user:pw-1234@h:8/v1?api-key=S1")
+    assert redact_url(once) == once == "https://[redacted]@h:8/v1?api-key=[redacted]"
+    assert redact_text(f"cannot reach {once}: refused") == f"cannot reach {once}: refused"
+
+
 def test_url_secrets_are_the_password_and_key_values_raw_and_decoded():
     url = "https://user:p%40ss-word@h/v1?api-key=abcd%2Fef&x=1&sig=no"
     found = url_secrets(url)

@@ -29,7 +29,8 @@ _KEY_NAMES = frozenset({"key", "sig", "code", "auth", "pass", "pwd", "session"})
 _KEY_ENDINGS = ("key", "token", "secret", "signature", "password", "passwd", "credential",
                 "credentials", "auth", "authorization")
 _MIN_ECHO = 4
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")
+# a URL in prose ends before trailing punctuation (`... at http://h/v1: refused`)
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]*[^\s'\"<>`.,:;!?)]")
 
 
 def is_secret_param(name: str) -> bool:
@@ -38,11 +39,20 @@ def is_secret_param(name: str) -> bool:
     return flat in _KEY_NAMES or flat.endswith(_KEY_ENDINGS)
 
 
-def _split(url: str) -> SplitResult | None:
+def _split(url: str) -> tuple[SplitResult | None, str | None]:
+    """(`url` parsed without its user-info, the user-info or None). The user-info is cut off
+    first, by hand: a `[redacted]@` already in it would read as an IPv6 bracket."""
+    scheme, sep, rest = url.partition("://")
+    userinfo = None
+    if sep:
+        end = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
+        if "@" in rest[:end]:
+            userinfo, _, host = rest[:end].rpartition("@")
+            url = f"{scheme}://{host}{rest[end:]}"
     try:
-        return urlsplit(url)
+        return urlsplit(url), userinfo
     except ValueError:  # e.g. an unbalanced IPv6 bracket
-        return None
+        return None, userinfo
 
 
 def _query_pairs(query: str) -> list[tuple[str, str | None]]:
@@ -52,12 +62,10 @@ def _query_pairs(query: str) -> list[tuple[str, str | None]]:
 
 def redact_url(url: str) -> str:
     """`url` with its user-info and key-like query values replaced by `[redacted]`."""
-    parts = _split(url)
+    parts, userinfo = _split(url)
     if parts is None:
-        return REDACTED if "@" in url or "?" in url else url
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = f"{REDACTED}@{netloc.rpartition('@')[2]}"
+        return REDACTED if userinfo is not None or "?" in url else url
+    netloc = parts.netloc if userinfo is None else f"{REDACTED}@{parts.netloc}"
     # a fragment can carry parameters too (OAuth's `#access_token=...`)
     query, fragment = (_redact_params(p) for p in (parts.query, parts.fragment))
     return urlunsplit(parts._replace(netloc=netloc, query=query, fragment=fragment))
@@ -74,17 +82,15 @@ def _redact_params(query: str) -> str:
 def url_secrets(url: str) -> list[str]:
     """The secret strings inside `url` (user-info parts, key-like query values) of 4 or more
     characters, raw and %-decoded, longest first (a secret containing another goes whole)."""
-    parts = _split(url)
-    if parts is None:
-        return []
+    parts, userinfo = _split(url)
     found: list[str] = []
-    if "@" in parts.netloc:
-        userinfo = parts.netloc.rpartition("@")[0]
+    if userinfo is not None:
         user, colon, password = userinfo.partition(":")
         # with a password the user name is an identifier; alone it is often the token
         found += [userinfo, password] if colon else [user]
-    found += [value for params in (parts.query, parts.fragment)
-              for name, value in _query_pairs(params) if value and is_secret_param(name)]
+    if parts is not None:
+        found += [value for params in (parts.query, parts.fragment)
+                  for name, value in _query_pairs(params) if value and is_secret_param(name)]
     found += [unquote_plus(s) for s in found]
     # shorter strings are not looked for in free text (`x=1` would blank every "1"); URLs in
     # that text are still redacted by their structure
