@@ -2,7 +2,7 @@
 -- FAIL_TO_PASS tests (the tests the fix must make pass). No row when not run or the list is empty.
 -- $config_hash: one generation config, or NULL for all.
 SELECT instance_id, 'generate' AS stage, config_hash, sample_idx, 'fail_to_pass_rate' AS metric,
-       count(*) FILTER (WHERE status = 'passed') / count(*) AS value
+       count(*) FILTER (WHERE success) / count(*) AS value
 FROM candidate_gold_tests
 WHERE ($config_hash IS NULL OR config_hash = $config_hash) AND ran
   AND test_kind = 'fail_to_pass'

@@ -3,7 +3,7 @@
 -- empty.
 -- $config_hash: one generation config, or NULL for all.
 SELECT instance_id, 'generate' AS stage, config_hash, sample_idx, 'pass_to_pass_rate' AS metric,
-       count(*) FILTER (WHERE status = 'passed') / count(*) AS value
+       count(*) FILTER (WHERE success) / count(*) AS value
 FROM candidate_gold_tests
 WHERE ($config_hash IS NULL OR config_hash = $config_hash) AND ran
   AND test_kind = 'pass_to_pass'

@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "swepipe.demo",
     "swepipe.migrate.commands",
     "swepipe.select.commands",
+    "swepipe.evaluation.commands",
 )
 
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from swepipe.errors import InputError
 from swepipe.patch.diff import parse_diff
 from swepipe.store.codecs import from_rows, to_rows
@@ -92,26 +94,34 @@ def import_predictions(store: Store, path: str | Path, name: str) -> ImportRepor
     path = Path(path)
     rows = read_predictions(path)
     checksum = hashlib.sha256(path.read_bytes()).hexdigest()
+    with store.transaction() as conn:
+        return write_predictions(conn, rows, name, checksum, source=path)
+
+
+def write_predictions(conn: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], name: str,
+                      checksum: str, *, source: Path | None = None) -> ImportReport:
+    """Write predictions rows as a candidate set inside the caller's transaction (`checksum`
+    identifies their content; `source` is recorded in `legacy_imports` when given)."""
     config = config_row("generate", "predictions", "1", {"name": name, "sha256": checksum},
                         legacy=True)
     ids = [r["instance_id"] for r in rows]
-    with store.transaction() as conn:
-        hashes = dict(conn.execute(load_query("rewards/latest_instance_hashes"),
-                                   {"ids": ids}).fetchall())
-        units = []
-        for row in rows:
-            if row["instance_id"] not in hashes:
-                continue
-            meta = {k: v for k, v in row.items() if k not in ("instance_id", "model_patch")}
-            units.append(StageCommit(stage="generate", config_hash=config["config_hash"],
-                                     instance_id=row["instance_id"],
-                                     instance_hash=hashes[row["instance_id"]], status="done",
-                                     rows=to_rows("generate", [_patch(row["model_patch"], meta)])))
-        register_configs(conn, [config])
-        attempts = write_units(conn, units)
-        imported = sum(a is not None for a in attempts)
+    hashes = dict(conn.execute(load_query("rewards/latest_instance_hashes"),
+                               {"ids": ids}).fetchall())
+    units = []
+    for row in rows:
+        if row["instance_id"] not in hashes:
+            continue
+        meta = {k: v for k, v in row.items() if k not in ("instance_id", "model_patch")}
+        units.append(StageCommit(stage="generate", config_hash=config["config_hash"],
+                                 instance_id=row["instance_id"],
+                                 instance_hash=hashes[row["instance_id"]], status="done",
+                                 rows=to_rows("generate", [_patch(row["model_patch"], meta)])))
+    register_configs(conn, [config])
+    attempts = write_units(conn, units)
+    imported = sum(a is not None for a in attempts)
+    if source is not None:
         insert_rows(conn, "legacy_imports", [{
-            "source_path": str(path.resolve()), "checksum": checksum,
+            "source_path": str(source.resolve()), "checksum": checksum,
             "format": PREDICTIONS_FORMAT, "rows": json.dumps({"patches": imported})}],
             ignore_existing=True)
     return ImportReport(config["config_hash"], imported, len(units) - imported,
