@@ -5,6 +5,7 @@
 CREATE TABLE harness_verdicts (
     evaluation VARCHAR NOT NULL,       -- the import's name (--name; default the run id)
     instance_id VARCHAR NOT NULL,
+    revision INTEGER NOT NULL,         -- the instance revision whose test lists graded it
     patch_hash VARCHAR NOT NULL,       -- the candidate's content hash, as test_runs.patch_hash
     model VARCHAR,                     -- model_name_or_path
     format VARCHAR NOT NULL,           -- log_tree | run_summary | leaderboard | legacy_logs

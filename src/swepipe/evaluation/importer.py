@@ -163,8 +163,8 @@ def _grade_rows(record: HarnessRecord, instance: dict[str, Any], run_hash: str
         rows = [{**base, "test_kind": f"swebench_{kind}", "test_id": t, "status": "error",
                  "output": reason} for kind, t in tests]
         return rows, None, reason
-    rows = [{**base, "test_kind": f"swebench_{kind}", "test_id": t, "status": status}
-            for kind, t, status in grade.outcomes]
+    rows = [{**base, "test_kind": f"swebench_{kind}", "test_id": t, "status": status,
+             "output": None} for kind, t, status in grade.outcomes]
     return rows, grade, None
 
 
@@ -226,7 +226,7 @@ def import_evaluation(store: Store, path: str | Path, *, name: str | None = None
             report.resolved_harness += bool(record.resolved)
             report.resolved_graded += bool(graded)
             verdicts.append({"evaluation": ev.name, "instance_id": record.instance_id,
-                             "patch_hash": run_hash, "model": record.model,
+                             "revision": instance["revision"], "patch_hash": run_hash, "model": record.model,
                              "format": ev.format, "harness_status": record.status,
                              "harness_resolved": record.resolved, "graded_resolved": graded,
                              "reason": reason, "source_path": record.source})

@@ -57,7 +57,7 @@ class GoldTestResult(BaseModel):
     status: RunStatus
     """`ok`: the tests ran (whatever they returned); otherwise why they could not run."""
     resolved: bool = False
-    """Every FAIL_TO_PASS and PASS_TO_PASS test passed."""
+    """Every FAIL_TO_PASS test passed and every PASS_TO_PASS test passed or was skipped."""
     outcomes: list[TestOutcome] = Field(default_factory=list)
     kinds: dict[str, Literal["FAIL_TO_PASS", "PASS_TO_PASS"]] = Field(default_factory=dict)
     """Which list each test id came from."""
@@ -151,7 +151,10 @@ async def run_gold_tests(instance: Instance, candidate: Patch | str | None, exec
         status = test_logs.lookup(found, test_id, framework == "django")
         outcomes.append(TestOutcome(test_id=test_id, status=status or (
             "timeout" if out.timed_out else "missing")))
-    resolved = bool(outcomes) and all(o.status == "passed" for o in outcomes)
+    # SWE-bench's rules: a skipped PASS_TO_PASS test is not a regression (execute/grading.py)
+    resolved = bool(outcomes) and all(
+        o.status == "passed" or (o.status == "skipped" and kinds[o.test_id] == "PASS_TO_PASS")
+        for o in outcomes)
     return base.model_copy(update={
         "resolved": resolved, "outcomes": outcomes, "exit_code": out.exit_code,
         "timed_out": out.timed_out, "duration_s": out.duration_s,

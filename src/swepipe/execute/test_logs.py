@@ -8,7 +8,8 @@ Two id styles occur in SWE-bench's FAIL_TO_PASS / PASS_TO_PASS lists:
   docstring's first line (what SWE-bench's log parser recorded).
 
 Outcome mapping (as SWE-bench grades): PASSED, XFAIL and XPASS (non-strict) are `passed`;
-FAILED is `failed`; ERROR is `error`; SKIPPED is `skipped`, which does not count as passing.
+FAILED is `failed`; ERROR is `error`; SKIPPED is `skipped`, which passes a PASS_TO_PASS test
+only. (The official harness's own parsers, for its logs, are in `log_parsers.py`.)
 """
 
 from __future__ import annotations
