@@ -1,24 +1,265 @@
+"""The Docker executor against a real daemon, in a locally built stand-in harness image.
+
+Tests that need the daemon skip with the reason when none answers (`.ci/run` starts one when it
+runs as root). The image is `sweb.eval.x86_64.minibench__intervals-1`: Debian with python3, git
+and pytest, the harness's activation line, and the mini-benchmark repository at /testbed (see
+harness_image.py).
+"""
+
 import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
 from pathlib import Path
 
 import pytest
 
-from swepipe.execute.docker import DockerConfig, DockerExecutor, find_image, image_candidates
+from tests.execute.harness_image import instance_image, require_daemon
+
+from swepipe.cli import main
+from swepipe.datasets.ingest import ingest_instances
+from swepipe.errors import ExecutionError
+from swepipe.execute.docker import DockerConfig, DockerExecutor
+from swepipe.execute.docker_images import image_names, resolve_image
+from swepipe.execute.docker_reaper import OWNER_LABEL, owner_tag, reap_orphans
+from swepipe.execute.evaluate import evaluate
+from swepipe.execute.executors import Executors
+from swepipe.execute.gold_tests import run_gold_tests
+from swepipe.execute.workcopy import PatchRejected
+from swepipe.experiments.commands import run_config
+from swepipe.experiments.config import load_config
+from swepipe.minibench import build_minibench
+from swepipe.store import Store
+from swepipe.store.codecs import to_rows
+from swepipe.store.writer import StageCommit, write_units
+from swepipe.types import Instance, Patch
+
+BUGGY = "    return a[0] < b[1] and b[0] < a[1]\n"
+GOLD_FIX = "    return a[0] <= b[1] and b[0] <= a[1]\n"
+WRONG_FIX = "    return a[0] <= b[1] and b[0] < a[1]\n"  # fixes one argument order only
+
+
+@pytest.fixture(scope="module")
+def harness(tmp_path_factory) -> tuple[Instance, Path, str]:
+    require_daemon()
+    repos = tmp_path_factory.mktemp("repos")
+    instance = next(i for i in build_minibench(repos) if i.instance_id == "minibench__intervals-1")
+    repo = repos / instance.repo.replace("/", "__")
+    return instance, repo, instance_image(instance.instance_id, repo)
+
+
+@pytest.fixture
+def token() -> str:
+    """A label value naming this test's containers, to look for leftovers."""
+    return uuid.uuid4().hex
+
+
+def leftovers(token: str) -> list[str]:
+    return subprocess.run(["docker", "ps", "-aq", "--no-trunc", "--filter",
+                           f"label=swepipe.test={token}"],
+                          capture_output=True, text=True, check=True).stdout.split()
+
+
+def wrong_patch(instance: Instance) -> str:
+    assert "+" + GOLD_FIX in instance.patch
+    return instance.patch.replace("+" + GOLD_FIX, "+" + WRONG_FIX)
 
 
 def test_image_names_follow_swebench_conventions():
-    assert image_candidates("django__django-11099", DockerConfig()) == [
+    assert image_names("django__django-11099") == (
         "sweb.eval.x86_64.django__django-11099:latest",
-        "swebench/sweb.eval.x86_64.django_1776_django-11099:latest"]
+        "swebench/sweb.eval.x86_64.django_1776_django-11099:latest")
 
 
-async def test_docker_executor_runs_in_the_instance_image(tmp_path: Path):
-    instance_id = os.environ.get("SWEPIPE_DOCKER_INSTANCE", "astropy__astropy-12907")
-    image = find_image(instance_id)
-    if image is None:
-        pytest.skip(f"no Docker daemon or no image for {instance_id} "
-                    "(set SWEPIPE_DOCKER_INSTANCE to an instance whose image is present)")
-    out = await DockerExecutor(image).run(tmp_path, ["sh", "-c", "pwd; git status --short"],
-                                          files={"swepipe_probe.txt": "x"}, timeout_s=120)
-    assert out.exit_code == 0 and out.stdout.startswith("/testbed")
-    assert "swepipe_probe.txt" in out.stdout
+async def test_without_a_daemon_nothing_runs_and_the_error_says_why(store, tmp_path):
+    with pytest.raises(ExecutionError, match="no Docker daemon"):
+        resolve_image("x__y-1", docker=str(tmp_path / "no-docker"))
+    (inst,) = build_minibench(tmp_path / "repos")[:1]
+    ingest_instances(store, [inst], "mini", "test")
+    with store.transaction() as conn:
+        write_units(conn, [StageCommit("generate", "g" * 64, inst.instance_id, inst.content_hash(),
+                                       "done", to_rows("generate", [Patch(diff=inst.patch)]))])
+    executors = Executors("docker", docker=DockerConfig(docker=str(tmp_path / "no-docker")))
+    with pytest.raises(ExecutionError, match=r"no harness image for 1 of 1 .*no Docker daemon"):
+        await evaluate(store, executors, tmp_path / "repos", tmp_path / "cache")
+    assert store.query("SELECT count(*) AS n FROM test_runs").to_pylist() == [{"n": 0}]
+
+
+async def test_gold_patch_resolves_and_a_wrong_patch_does_not(harness):
+    instance, repo, image = harness
+    executor = DockerExecutor(image)
+    gold = await run_gold_tests(instance, instance.patch, executor, repo)
+    assert gold.status == "ok" and gold.resolved, gold.log_tail
+    wrong = await run_gold_tests(instance, wrong_patch(instance), executor, repo)
+    assert wrong.status == "ok" and not wrong.resolved
+    assert {o.test_id: o.status for o in wrong.outcomes} == {
+        "tests/test_core.py::test_touching_intervals_overlap": "failed",
+        "tests/test_core.py::test_length": "passed", "tests/test_core.py::test_disjoint": "passed"}
+
+
+async def test_commands_run_in_the_activated_environment_at_testbed(harness, tmp_path, token):
+    _, repo, image = harness
+    executor = DockerExecutor(image, DockerConfig(labels={"swepipe.test": token}))
+    out = await executor.run(repo, ["sh", "-c", "pwd; command -v python; git status --short"],
+                             files={"probe/deep/p.txt": "x"}, timeout_s=120)
+    assert out.exit_code == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[:2] == ["/testbed", "/opt/miniconda3/envs/testbed/bin/python"]
+    assert "?? probe/" in lines
+    # this interpreter's path, as components write it for the local sandbox, means `python`
+    out = await executor.run(repo, [sys.executable, "-c", "import sys; print(sys.prefix)"])
+    assert out.exit_code == 0 and out.stdout.strip() == "/usr"
+    assert leftovers(token) == []
+
+
+async def test_no_network_inside(harness):
+    _, repo, image = harness
+    probe = ("import os, socket\nprint(sorted(os.listdir('/sys/class/net')))\n"
+             "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=5)\n    print('open')\n"
+             "except OSError as exc:\n    print('blocked', exc.errno)\n")
+    out = await DockerExecutor(image).run(repo, ["python", "-c", probe], timeout_s=60)
+    assert out.stdout.splitlines() == ["['lo']", "blocked 101"], out.stderr  # ENETUNREACH
+
+
+async def test_memory_and_pid_limits_hold(harness):
+    _, repo, image = harness
+    executor = DockerExecutor(image, DockerConfig(memory_mb=128, pids_limit=40))
+    big = await executor.run(repo, ["python", "-c", "x = bytearray(512 * 2**20); x[-1] = 1"])
+    assert big.exit_code == 137  # the OOM killer's SIGKILL
+    spawn = ("import subprocess\nps = [subprocess.Popen(['sleep', '30']) for _ in range(100)]\n")
+    many = await executor.run(repo, ["python", "-c", spawn])
+    assert many.exit_code != 0 and "Resource temporarily unavailable" in many.stderr
+
+
+async def test_timeout_kills_and_removes_the_container(harness, token):
+    _, repo, image = harness
+    executor = DockerExecutor(image, DockerConfig(labels={"swepipe.test": token}))
+    start = time.monotonic()
+    out = await executor.run(repo, ["sleep", "300"], timeout_s=3)
+    assert out.timed_out and time.monotonic() - start < 60
+    assert leftovers(token) == []
+
+
+async def test_a_patch_that_does_not_apply_is_rejected_and_removed(harness, token):
+    instance, repo, image = harness
+    executor = DockerExecutor(image, DockerConfig(labels={"swepipe.test": token}))
+    broken = instance.patch.replace(BUGGY.strip(), "return something_else")
+    with pytest.raises(PatchRejected) as err:
+        await executor.run(repo, ["true"], patches={"candidate": broken})
+    assert err.value.kind == "apply_failed" and err.value.which == "candidate"
+    assert leftovers(token) == []
+
+
+_OWNER = """
+import asyncio, sys
+from pathlib import Path
+from swepipe.execute.docker import DockerConfig, DockerExecutor
+ex = DockerExecutor(sys.argv[1], DockerConfig(labels={"swepipe.test": sys.argv[2]}))
+asyncio.run(ex.run(Path(sys.argv[3]), ["sleep", "300"], timeout_s=600))
+"""
+
+
+def test_nothing_is_left_after_the_owner_is_sigkilled(harness, token):
+    _, repo, image = harness
+    since = str(int(time.time()) - 1)
+    # the daemon's event stream says when the command runs and when the container is gone
+    events = subprocess.Popen(
+        ["docker", "events", "--since", since, "--until", str(int(since) + 180),
+         "--filter", f"label=swepipe.test={token}", "--format", "{{.Status}}"],
+        stdout=subprocess.PIPE, text=True)
+    owner = subprocess.Popen([sys.executable, "-c", _OWNER, image, token, str(repo)],
+                             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    seen = []
+    try:
+        for line in events.stdout:  # type: ignore[union-attr]
+            seen.append(line.strip())
+            if line.startswith("exec_start") and "sleep 300" in line:
+                assert owner.poll() is None
+                owner.send_signal(signal.SIGKILL)
+            if line.startswith("destroy"):
+                break
+    finally:
+        events.kill()
+        owner.kill()
+        owner.wait()
+    assert owner.returncode == -signal.SIGKILL, seen
+    assert seen[-1].startswith("destroy") and leftovers(token) == []
+
+
+def test_reaper_removes_containers_whose_owner_died(harness, token):
+    _, _, image = harness
+    gone = subprocess.Popen(["sleep", "60"])
+    dead_tag = owner_tag(gone.pid)
+    gone.kill()
+    gone.wait()
+    tags = {"dead": dead_tag, "alive": owner_tag(), "other-host": "elsewhere/1/1"}
+    ids = {k: subprocess.run(["docker", "create", "--label", f"{OWNER_LABEL}={tag}", "--label",
+                              f"swepipe.test={token}", image, "true"], capture_output=True,
+                             text=True, check=True).stdout.strip() for k, tag in tags.items()}
+    try:
+        reaped = reap_orphans()
+        assert ids["dead"] in reaped and ids["alive"] not in reaped
+        assert ids["other-host"] not in reaped
+        assert sorted(leftovers(token)) == sorted(ids[k] for k in ("alive", "other-host"))
+    finally:
+        subprocess.run(["docker", "rm", "-f", *ids.values()], capture_output=True)
+
+
+def test_hub_images_are_pulled_only_when_asked(harness):
+    with pytest.raises(ExecutionError, match="--docker-pull") as err:
+        resolve_image("swepipe__absent-1")
+    assert "sweb.eval.x86_64.swepipe__absent-1" in str(err.value)
+    # there is no registry here: the pull is attempted and fails with the daemon's reason
+    with pytest.raises(ExecutionError, match=r"docker pull swebench/sweb\.eval\.x86_64\."
+                                             r"swepipe_1776_absent-1:latest failed"):
+        resolve_image("swepipe__absent-1", pull=True)
+
+
+async def test_an_absent_image_is_never_pulled_implicitly(harness, token):
+    _, repo, _ = harness
+    executor = DockerExecutor("swepipe-test/absent:0", DockerConfig(labels={"swepipe.test": token}))
+    with pytest.raises(ExecutionError, match="docker run swepipe-test/absent:0 failed: .*No such"):
+        await executor.run(repo, ["true"])
+    assert leftovers(token) == []
+    with pytest.raises(ExecutionError, match=r"for 1 of 2 instances \(swepipe__absent-1\): "):
+        Executors("docker").prepare(["swepipe__absent-1", "minibench__intervals-1"])
+
+
+def test_evaluate_with_the_docker_executor(harness, tmp_path, capsys):
+    instance, repo, _ = harness
+    store_path = tmp_path / "store.duckdb"
+    store = Store(store_path)
+    ingest_instances(store, [instance], "mini", "test")
+    patches = [Patch(diff=instance.patch, sample_idx=0),
+               Patch(diff=wrong_patch(instance), sample_idx=1)]
+    with store.transaction() as conn:
+        write_units(conn, [StageCommit("generate", "g" * 64, instance.instance_id,
+                                       instance.content_hash(), "done",
+                                       to_rows("generate", patches))])
+    del store
+    code = main(["--store", str(store_path), "evaluate", "--executor", "docker",
+                 "--repos-dir", str(repo.parent), "--cache-dir", str(tmp_path / "cache")])
+    assert code == 0
+    assert "2 candidates: 1 resolved" in capsys.readouterr().out
+    rows = Store(store_path).query(
+        "SELECT patch_hash, test_kind, status, executor FROM test_runs").to_pylist()
+    assert {r["executor"] for r in rows} == {"DockerExecutor"}
+    failed = {(r["patch_hash"], r["test_kind"]) for r in rows if r["status"] != "passed"}
+    assert failed == {(patches[1].content_hash, "fail_to_pass")}
+
+
+async def test_a_pipeline_runs_its_tests_in_the_image_through_config(harness, store, tmp_path):
+    instance, repo, _ = harness
+    ingest_instances(store, [instance], "mini", "test")
+    # the oracle selector runs the gold tests of the (oracle) candidate in ctx.executor
+    config = load_config(None, [f"repos_dir={repo.parent}", f"cache_dir={tmp_path / 'cache'}",
+                                "dataset=mini", "select.component=oracle", "execution=docker",
+                                "docker.memory_mb=1024"])
+    outcomes, _ = await run_config(store, config, live=False)
+    (outcome,) = outcomes
+    assert outcome.selection is not None and "share of gold tests passed: 1.00" in \
+        outcome.selection.rationale, outcome.results
+    rows = store.query("SELECT status, executor FROM test_runs").to_pylist()
+    assert rows and {(r["status"], r["executor"]) for r in rows} == {("passed", "DockerExecutor")}

@@ -8,11 +8,13 @@ from pathlib import Path
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from swepipe import event_loop
+    from swepipe.execute.docker import DockerConfig
     from swepipe.execute.evaluate import evaluate
-    from swepipe.execute.sandbox import LocalSandbox
+    from swepipe.execute.executors import Executors
     from swepipe.store.store import Store
 
-    report = event_loop.run(evaluate(Store(args.store), LocalSandbox(), Path(args.repos_dir),
+    executors = Executors(args.executor, docker=DockerConfig(pull=args.docker_pull))
+    report = event_loop.run(evaluate(Store(args.store), executors, Path(args.repos_dir),
                                   Path(args.cache_dir), config=args.config,
                                   concurrency=args.concurrency))
     print(f"ran the gold tests of {report.candidates} candidates: {report.resolved} resolved, "
@@ -26,4 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cache-dir", default=".swepipe-cache/checkouts", help="checkout cache")
     p.add_argument("--config", help="only this generation config (hash or prefix)")
     p.add_argument("--concurrency", type=int, default=2, help="candidates tested at once")
+    p.add_argument("--executor", choices=["local", "docker"], default="local",
+                   help="local sandbox, or each instance's SWE-bench image (sweb.eval.x86_64.<id>)")
+    p.add_argument("--docker-pull", action="store_true",
+                   help="pull missing images from Docker Hub (swebench/sweb.eval.x86_64.*)")
     p.set_defaults(handler=cmd_evaluate)

@@ -1,89 +1,96 @@
-"""`DockerExecutor`: run commands in an instance's SWE-bench image (`sweb.eval.x86_64.<id>`).
+"""`DockerExecutor`: run commands in an instance's SWE-bench harness image, one container per call.
 
-The image already holds the repository at `base_commit` in `/testbed` and its conda environment
-`testbed`, so the `repo` argument of `run` is only used to check patch paths before anything
-starts. Per call: start a container (`--network none`, memory and pid limits), copy the patches
-and files in as a tar stream, apply the patches with the same attempts as `patch.apply`, run the
-command in the activated environment with a wall-time limit, and remove the container.
+The image already holds the repository at `base_commit` in `/testbed` and the conda environment
+`testbed` (see `docker_images` for which image), so the `repo` argument of `run` is only used to
+check patch and file paths before anything starts. Per call:
 
-Used when a Docker daemon and the image are present (`available()`); otherwise use
-`LocalSandbox`. There is no Docker daemon on the development machines, so this module is tested
-only where one exists (tests skip with the reason otherwise).
+1. start a container (`--network none`, memory, swap and pid limits, `--rm`, the owner label;
+   its main process is the watchdog of `docker_reaper`, so it dies with this process);
+2. copy the patches and files in as a tar stream and apply the patches with the attempts of
+   `patch.apply` (git apply, git apply --recount --ignore-whitespace, patch --fuzz=5);
+3. run the command in `/testbed` after the harness's activation line, with a wall-time limit and
+   capped output;
+4. remove the container: on success, failure, timeout (which is what stops the command: killing
+   `docker exec` does not), cancellation, and, through the watchdog, when swepipe is killed.
+
+A command whose first word is this process's interpreter (`sys.executable`, what components use
+for the local sandbox) runs the environment's `python` instead, so every stage that runs tests
+works unchanged in an image.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import io
 import os
 import shlex
 import subprocess
+import sys
 import tarfile
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from swepipe.errors import ExecutionError
+from swepipe.execute.docker_images import HUB_TEMPLATE, LOCAL_TEMPLATE, resolve_image
+from swepipe.execute.docker_reaper import OWNER_LABEL, owner_tag, reap_once
 from swepipe.execute.process import run_limited
 from swepipe.execute.workcopy import PatchRejected, check_inputs
 from swepipe.types import ExecutionOutput
 
 _APPLY_FAILED = 97  # exit code of the apply script when no attempt applied a patch
+_READY = b"swepipe-ready"
+# the watchdog: say we are up, then read stdin until the owner's pipe closes
+_WATCHDOG = f"echo {_READY.decode()}; exec cat >/dev/null"
 
 
 class DockerConfig(BaseModel):
-    """Runtime settings of the Docker executor."""
+    """Runtime settings of the Docker executor (nothing here changes what a test means)."""
 
     model_config = {"extra": "forbid"}
 
     docker: str = "docker"
     """The docker CLI to call."""
-    image_templates: list[str] = Field(default_factory=lambda: [
-        "sweb.eval.x86_64.{id}:latest", "swebench/sweb.eval.x86_64.{id_1776}:latest"])
-    """Image names to try in order; `{id}` is the instance id, `{id_1776}` the id with `__`
-    replaced by `_1776_` (the Docker Hub spelling)."""
+    image_template: str = LOCAL_TEMPLATE
+    """Local image name; `{id}` is the instance id (the harness's `sweb.eval.x86_64.<id>`)."""
+    hub_template: str = HUB_TEMPLATE
+    """Docker Hub name; `{id_1776}` is the id with `__` replaced by `_1776_`."""
+    pull: bool = False
+    """Pull the Hub image when neither name is present (off: images are GBs each)."""
     workdir: str = "/testbed"
     """Where the image keeps the repository."""
-    activate: str = "source /opt/miniconda3/bin/activate testbed"
-    """Shell line that activates the test environment before the command."""
+    activate: str = "source /opt/miniconda3/bin/activate && conda activate testbed"
+    """Shell line that activates the test environment (the harness's eval scripts' line)."""
+    python: str = "python"
+    """The environment's interpreter; replaces `sys.executable` as a command's first word."""
     memory_mb: int = 8192
+    """Memory limit of the container (swap included: no swap beyond it)."""
     pids_limit: int = 4096
     network: str = "none"
-    """`--network` of the container; `none` cuts it."""
+    """`--network` of the container; `none` leaves only a loopback."""
+    cpus: float | None = None
+    """`--cpus` quota; None leaves CPU unlimited."""
+    labels: dict[str, str] = Field(default_factory=dict)
+    """Extra container labels (the owner label is always set)."""
     max_output_bytes: int = 1_000_000
+    """Cap on stdout and on stderr each (head and tail kept)."""
     start_timeout_s: float = 120.0
+    """Limit on starting the container, copying in and applying patches."""
 
 
-def image_candidates(instance_id: str, config: DockerConfig) -> list[str]:
-    """The image names tried for an instance, lower-cased as Docker requires."""
-    ids = {"id": instance_id, "id_1776": instance_id.replace("__", "_1776_")}
-    return [t.format(**ids).lower() for t in config.image_templates]
-
-
-@functools.cache
-def docker_available(docker: str = "docker") -> bool:
-    """A daemon answers (cached for the process)."""
-    try:
-        return subprocess.run([docker, "info"], capture_output=True, timeout=20,
-                              check=False).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
-
-
-def find_image(instance_id: str, config: DockerConfig | None = None) -> str | None:
-    """The first candidate image present locally; None without a daemon or image."""
-    config = config or DockerConfig()
-    if not docker_available(config.docker):
-        return None
-    for image in image_candidates(instance_id, config):
-        proc = subprocess.run([config.docker, "image", "inspect", image], capture_output=True,
-                              check=False)
-        if proc.returncode == 0:
-            return image
-    return None
+def _tar(entries: dict[str, str]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, text in entries.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(data), int(time.time()), 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
 
 
 def _apply_script(names: Sequence[str], workdir: str) -> str:
@@ -98,15 +105,11 @@ def _apply_script(names: Sequence[str], workdir: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _tar(entries: dict[str, str]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name, text in entries.items():
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size, info.mtime, info.mode = len(data), int(time.time()), 0o644
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+def _kill(proc: asyncio.subprocess.Process) -> None:
+    try:
+        proc.kill()
+    except ProcessLookupError:  # it has exited already
+        pass
 
 
 def _cli_env() -> dict[str, str]:
@@ -117,49 +120,108 @@ def _cli_env() -> dict[str, str]:
 
 
 class DockerExecutor:
-    """Runs commands in a fresh container of one SWE-bench image. Implements `Executor`."""
+    """Runs commands in a fresh container of one harness image. Implements `Executor`."""
 
-    def __init__(self, image: str, config: DockerConfig | None = None) -> None:
-        self.image, self.config = image, config or DockerConfig()
+    def __init__(self, image: str | None = None, config: DockerConfig | None = None, *,
+                 instance_id: str | None = None) -> None:
+        if image is None and instance_id is None:
+            raise ValueError("DockerExecutor needs an image or an instance id")
+        self.image, self.instance_id = image, instance_id
+        self.config = config or DockerConfig()
 
     @classmethod
     def for_instance(cls, instance_id: str, config: DockerConfig | None = None
                      ) -> DockerExecutor:
-        image = find_image(instance_id, config)
-        if image is None:
-            raise ExecutionError(f"no Docker daemon or no SWE-bench image for {instance_id}")
-        return cls(image, config)
+        """An executor for the instance's harness image, looked up at the first `run`."""
+        return cls(None, config, instance_id=instance_id)
 
-    def _docker(self, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-        proc = subprocess.run([self.config.docker, *args], input=stdin, capture_output=True,
-                              timeout=self.config.start_timeout_s, check=False)
-        if proc.returncode != 0:
-            raise ExecutionError(f"docker {args[0]} failed: {proc.stderr.decode()[-500:]}")
-        return proc
+    async def _image(self) -> str:
+        if self.image is None:
+            c = self.config
+            self.image = await asyncio.to_thread(
+                resolve_image, str(self.instance_id), docker=c.docker, pull=c.pull,
+                local_template=c.image_template, hub_template=c.hub_template)
+        return self.image
 
-    def _start(self, patches: dict[str, str], files: dict[str, str]) -> str:
-        c = self.config
-        cid = self._docker("run", "-d", "--rm", f"--network={c.network}",
-                           f"--memory={c.memory_mb}m", f"--pids-limit={c.pids_limit}",
-                           "--entrypoint", "sleep", self.image, "infinity").stdout.decode().strip()
+    async def _docker(self, *args: str, stdin: bytes | None = None) -> bytes:
+        proc = await asyncio.create_subprocess_exec(
+            self.config.docker, *args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=_cli_env())
         try:
-            entries = {f"swepipe/{name}.diff": text for name, text in patches.items()}
-            entries["swepipe/apply.sh"] = _apply_script(list(patches), c.workdir)
-            self._docker("cp", "-", f"{cid}:/tmp", stdin=_tar(entries))
-            if files:
-                self._docker("cp", "-", f"{cid}:{c.workdir}", stdin=_tar(files))
-            proc = subprocess.run([c.docker, "exec", cid, "bash", "/tmp/swepipe/apply.sh"],
-                                  capture_output=True, timeout=c.start_timeout_s, check=False)
-            if proc.returncode == _APPLY_FAILED:
-                which = next((n for n in patches if f"{n} did not apply" in proc.stderr.decode()),
-                             "patch")
-                raise PatchRejected("apply_failed", proc.stderr.decode()[-800:], which)
-            if proc.returncode != 0:
-                raise ExecutionError(f"applying patches failed: {proc.stderr.decode()[-500:]}")
-            return cid
-        except BaseException:
-            subprocess.run([c.docker, "rm", "-f", cid], capture_output=True, check=False)
-            raise
+            out, err = await asyncio.wait_for(proc.communicate(stdin),
+                                              self.config.start_timeout_s)
+        except TimeoutError:
+            _kill(proc)
+            await proc.wait()
+            raise ExecutionError(f"docker {args[0]} took over {self.config.start_timeout_s}s")
+        if proc.returncode != 0:
+            raise ExecutionError(f"docker {args[0]} failed: {err.decode()[-500:].strip()}")
+        return out
+
+    @asynccontextmanager
+    async def container(self) -> AsyncIterator[str]:
+        """A running container of the image, removed on leaving; yields its name."""
+        c, image = self.config, await self._image()
+        await asyncio.to_thread(reap_once, c.docker)
+        name = f"swepipe-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        labels = {**c.labels, OWNER_LABEL: owner_tag()}
+        limits = [f"--network={c.network}", f"--memory={c.memory_mb}m",
+                  f"--memory-swap={c.memory_mb}m", f"--pids-limit={c.pids_limit}"]
+        if c.cpus is not None:
+            limits.append(f"--cpus={c.cpus}")
+        # stdin is a pipe only this process holds: the watchdog's EOF when it dies
+        # (own session: a Ctrl-C to the terminal reaches swepipe, whose cleanup removes it)
+        proc = await asyncio.create_subprocess_exec(
+            c.docker, "run", "-i", "--rm", "--pull=never", "--name", name, *limits,
+            *(f"--label={k}={v}" for k, v in labels.items()),
+            "--entrypoint", "sh", image, "-c", _WATCHDOG,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=_cli_env(), start_new_session=True)
+        assert proc.stdout is not None and proc.stderr is not None and proc.stdin is not None
+        try:
+            try:
+                line = await asyncio.wait_for(proc.stdout.readline(), c.start_timeout_s)
+            except TimeoutError:
+                line = b""
+            if line.strip() != _READY:
+                _kill(proc)
+                err = (await proc.stderr.read()).decode(errors="replace")[-500:].strip()
+                raise ExecutionError(f"docker run {image} failed: {err or 'no ready line'}")
+            yield name
+        finally:
+            # removing the container is what stops commands inside it (also on timeout)
+            rm = await asyncio.create_subprocess_exec(
+                c.docker, "rm", "-f", name, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, env=_cli_env())
+            await rm.wait()
+            proc.stdin.close()
+            await proc.wait()
+
+    async def _prepare(self, name: str, patches: dict[str, str], files: dict[str, str]) -> None:
+        c = self.config
+        entries = {f"swepipe/{n}.diff": text for n, text in patches.items()}
+        entries["swepipe/apply.sh"] = _apply_script(list(patches), c.workdir)
+        await self._docker("cp", "-", f"{name}:/tmp", stdin=_tar(entries))
+        if files:
+            await self._docker("cp", "-", f"{name}:{c.workdir}", stdin=_tar(files))
+        proc = await asyncio.create_subprocess_exec(
+            c.docker, "exec", name, "bash", "/tmp/swepipe/apply.sh", stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=_cli_env())
+        _, err_bytes = await asyncio.wait_for(proc.communicate(), c.start_timeout_s)
+        err = err_bytes.decode(errors="replace")
+        if proc.returncode == _APPLY_FAILED:
+            which = next((n for n in patches if f"{n} did not apply" in err), "patch")
+            raise PatchRejected("apply_failed", err[-800:], which)
+        if proc.returncode != 0:
+            raise ExecutionError(f"applying patches failed: {err[-500:].strip()}")
+
+    def script(self, command: Sequence[str]) -> str:
+        """The shell line run in the container: activation, cd, then the command."""
+        c = self.config
+        argv = list(command)
+        if argv and argv[0] == sys.executable:
+            argv[0] = c.python
+        return f"{c.activate} && cd {shlex.quote(c.workdir)} && exec {shlex.join(argv)}"
 
     async def run(self, repo: Path, command: Sequence[str], *, patch: str | None = None,
                   files: dict[str, str] | None = None, timeout_s: float = 60.0,
@@ -168,16 +230,9 @@ class DockerExecutor:
         all_patches = {k: v for k, v in {"patch": patch, **(patches or {})}.items()
                        if v and v.strip()}
         check_inputs(Path(repo), all_patches, files)
-        cid = await asyncio.to_thread(self._start, all_patches, files or {})
         c = self.config
-        script = f"{c.activate} && cd {shlex.quote(c.workdir)} && exec {shlex.join(command)}"
-        try:
-            out = await run_limited([c.docker, "exec", cid, "bash", "-c", script],
-                                    cwd=Path("."), env=_cli_env(),
-                                    timeout_s=timeout_s, memory_bytes=None,
-                                    max_output_bytes=c.max_output_bytes)
-        finally:
-            # killing `docker exec` does not stop the command inside: removing the container does
-            await asyncio.to_thread(subprocess.run, [c.docker, "rm", "-f", cid],
-                                    capture_output=True, check=False)
-        return out
+        async with self.container() as name:
+            await self._prepare(name, all_patches, files or {})
+            return await run_limited([c.docker, "exec", name, "bash", "-c", self.script(command)],
+                                     cwd=Path("."), env=_cli_env(), timeout_s=timeout_s,
+                                     memory_bytes=None, max_output_bytes=c.max_output_bytes)

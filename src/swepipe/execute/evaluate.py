@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from swepipe.execute.executors import Executors
 from swepipe.execute.gold_tests import GoldTestConfig, GoldTestResult, run_gold_tests
 from swepipe.protocols import Executor
 from swepipe.repos.checkout import CheckoutConfig, Checkouts
@@ -49,10 +50,14 @@ def _instance(store: Store, instance_id: str, revision: int) -> Instance:
     return Instance.model_validate(row)
 
 
-async def evaluate(store: Store, executor: Executor, repos_dir: Path, cache_dir: Path, *,
-                   config: str | None = None, concurrency: int = 2,
+async def evaluate(store: Store, executor: Executor | Executors, repos_dir: Path,
+                   cache_dir: Path, *, config: str | None = None, concurrency: int = 2,
                    tests: GoldTestConfig | None = None) -> EvaluateReport:
+    """`executor` runs every candidate; `Executors` picks one per instance (Docker: its image,
+    all looked up before anything runs)."""
     todo = store.query(load_query("store/candidates_to_evaluate"), {"config": config}).to_pylist()
+    executors = Executors.wrap(executor)
+    await asyncio.to_thread(executors.prepare, (r["instance_id"] for r in todo))
     checkouts = Checkouts(CheckoutConfig(cache_dir=cache_dir, repos_dir=repos_dir))
     gate = asyncio.Semaphore(concurrency)
     report = EvaluateReport(len(todo), 0, 0)
@@ -61,11 +66,12 @@ async def evaluate(store: Store, executor: Executor, repos_dir: Path, cache_dir:
         instance = _instance(store, row["instance_id"], row["revision"])
         async with gate:
             repo = await checkouts.checkout_async(instance.repo, instance.base_commit)
-            result = await run_gold_tests(instance, row["diff"], executor, repo, tests)
+            runner = executors(instance)
+            result = await run_gold_tests(instance, row["diff"], runner, repo, tests)
         report.resolved += result.resolved
         report.errors += result.status != "ok"
         rows = test_run_rows(instance.instance_id, row["run_hash"], result,
-                             type(executor).__name__)
+                             type(runner).__name__)
         await asyncio.to_thread(_commit, store, rows)
 
     await asyncio.gather(*(one(r) for r in todo))

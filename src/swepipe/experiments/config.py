@@ -35,6 +35,8 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from swepipe.errors import InputError
+from swepipe.execute.docker import DockerConfig
+from swepipe.execute.executors import ExecutorKind
 from swepipe.execute.sandbox import SandboxConfig
 from swepipe.hashing import ComponentConfig, config_hash
 from swepipe.models.local import SCRIPTED_MODEL
@@ -102,6 +104,11 @@ class PipelineConfig(BaseModel):
     """Checkouts and indexes (runtime)."""
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
     """Limits of the local sandbox (runtime)."""
+    execution: ExecutorKind = "local"
+    """Where stages run tests and model-written code: `local` (the sandbox) or `docker` (each
+    instance's SWE-bench harness image, settings in `docker`) (runtime)."""
+    docker: DockerConfig = Field(default_factory=DockerConfig)
+    """Settings of the Docker executor, used with `execution = "docker"` (runtime)."""
     hypers: dict[str, list[Any]] = Field(default_factory=dict)
     """Grid of dotted keys -> values; `expand_hypers` makes one config per combination."""
 

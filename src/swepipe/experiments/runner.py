@@ -21,7 +21,7 @@ from typing import Any
 from swepipe import __version__
 from swepipe.datasets.ingest import load_instances
 from swepipe.errors import InputError
-from swepipe.execute.sandbox import LocalSandbox
+from swepipe.execute.executors import Executors
 from swepipe.experiments.config import BuiltStage, ModelConfig, PipelineConfig, build_stages
 from swepipe.models.client import OpenAIClient
 from swepipe.models.embedder import EndpointEmbedder
@@ -91,7 +91,8 @@ class Runner:
         self.counts = {s: StageCounts() for s in STAGES}
         self.checkouts = Checkouts(CheckoutConfig(cache_dir=config.cache_dir / "checkouts",
                                                   repos_dir=config.repos_dir))
-        self.sandbox = LocalSandbox(config.sandbox)
+        self.executors = Executors(config.execution, sandbox=config.sandbox,
+                                   docker=config.docker)
         # selectors that run tests on candidates read and extend the matrix in `test_runs`
         self.test_matrix = StoreTestMatrix(store, writer)
         self.embedder: EndpointEmbedder | None = None
@@ -143,7 +144,7 @@ class Runner:
             model = self.services[_model_key(built.model)].handle(Binding(
                 run_id=self.run_id, instance_id=instance.instance_id, stage=stage,
                 config_hash=built.hash, policy=self.config.cache.get(stage, "use")))
-        return StageContext(model=model, repo_dir=repo_dir, executor=self.sandbox,
+        return StageContext(model=model, repo_dir=repo_dir, executor=self.executors(instance),
                             embedder=self.embedder,
                             log=logging.getLogger(f"swepipe.{stage}"),
                             extras={"test_matrix": self.test_matrix,
