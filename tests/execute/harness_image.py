@@ -3,9 +3,10 @@
 No registry is reachable, so the base is built from Debian packages: `docker_image/rootfs.sh`
 (debootstrap minbase bookworm with python3, git, patch, pytest and the harness's activation
 shape) imported with `docker import`, tagged by a hash of that script. An instance image
-`sweb.eval.x86_64.<id>` adds the repository at `/testbed` (the harness's layout), labelled with a
-hash of base and commit. Both are reused while their recipe is unchanged; building the base takes
-one to two minutes and needs root and `debootstrap` (otherwise tests skip, saying so).
+`sweb.eval.x86_64.<id>` adds the repository at `/testbed` (the harness's layout, installed into
+the environment), labelled with a hash of base, commit and layout. Both are reused while their
+recipe is unchanged; building the base takes one to three minutes and needs root and
+`debootstrap` (otherwise tests skip, saying so).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from swepipe.execute.docker_images import daemon_problem, image_names, image_pre
 
 RECIPE = Path(__file__).parent / "docker_image" / "rootfs.sh"
 RECIPE_LABEL = "swepipe.test-recipe"
+_PTH = "usr/lib/python3/dist-packages/testbed.pth"
 _LOCK = Path(tempfile.gettempdir()) / "swepipe-test-image.lock"
 
 
@@ -76,6 +78,11 @@ def _repo_tar(repo: Path) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         tar.add(repo, arcname="testbed", filter=as_root)
+        # the harness's images have the repository installed editable in `testbed`; a .pth
+        # entry is the same for a pure-Python package (and needs no pip)
+        pth = tarfile.TarInfo(_PTH)
+        pth.size = len(b"/testbed\n")
+        tar.addfile(pth, io.BytesIO(b"/testbed\n"))
     return buf.getvalue()
 
 
@@ -84,7 +91,8 @@ def instance_image(instance_id: str, repo: Path) -> str:
     base = base_image()
     commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
                             text=True, check=True).stdout.strip()
-    key = hashlib.sha256(f"{base}\n{commit}".encode()).hexdigest()[:16]
+    layout = f"{base}\n{commit}\n/testbed + {_PTH}"  # change this and images are rebuilt
+    key = hashlib.sha256(layout.encode()).hexdigest()[:16]
     name = image_names(instance_id)[0]
     if image_present("docker", name) and _docker(
             "image", "inspect", "--format", f'{{{{index .Config.Labels "{RECIPE_LABEL}"}}}}',

@@ -37,6 +37,7 @@ from swepipe.store.writer import StageCommit, write_units
 from swepipe.types import Instance, Patch
 
 BUGGY = "    return a[0] < b[1] and b[0] < a[1]\n"
+BROKEN = "diff --git a/nope.py b/nope.py\n--- a/nope.py\n+++ b/nope.py\n@@ -1 +1 @@\n-x\n+y\n"
 GOLD_FIX = "    return a[0] <= b[1] and b[0] <= a[1]\n"
 WRONG_FIX = "    return a[0] <= b[1] and b[0] < a[1]\n"  # fixes one argument order only
 
@@ -48,6 +49,16 @@ def harness(tmp_path_factory) -> tuple[Instance, Path, str]:
     instance = next(i for i in build_minibench(repos) if i.instance_id == "minibench__intervals-1")
     repo = repos / instance.repo.replace("/", "__")
     return instance, repo, instance_image(instance.instance_id, repo)
+
+
+@pytest.fixture(scope="module")
+def flask_like(harness) -> tuple[Instance, Path, str]:
+    """The same repository posing as a SWE-bench repository (pallets/flask 2.0, whose harness
+    spec is `pytest -rA` with the `pytest` log parser), in an image of its own id."""
+    instance, repo, _ = harness
+    posing = instance.model_copy(update={"instance_id": "pallets__flask-90001",
+                                         "repo": "pallets/flask", "repo_version": "2.0"})
+    return posing, repo, instance_image(posing.instance_id, repo)
 
 
 @pytest.fixture
@@ -97,6 +108,22 @@ async def test_gold_patch_resolves_and_a_wrong_patch_does_not(harness):
     assert {o.test_id: o.status for o in wrong.outcomes} == {
         "tests/test_core.py::test_touching_intervals_overlap": "failed",
         "tests/test_core.py::test_length": "passed", "tests/test_core.py::test_disjoint": "passed"}
+
+
+async def test_a_swebench_repository_runs_the_harness_eval_script_and_grading(flask_like):
+    instance, repo, image = flask_like
+    executor = DockerExecutor(image)
+    gold = await run_gold_tests(instance, instance.patch, executor, repo)
+    assert gold.command == ["pytest -rA tests/test_core.py"]  # the harness's command
+    assert ">>>>> Start Test Output" in gold.log_tail and ">>>>> End Test Output" in gold.log_tail
+    assert gold.status == "ok" and gold.resolved, gold.log_tail
+    wrong = await run_gold_tests(instance, wrong_patch(instance), executor, repo)
+    assert not wrong.resolved
+    assert {o.test_id: o.status for o in wrong.outcomes} == {
+        "tests/test_core.py::test_touching_intervals_overlap": "failed",
+        "tests/test_core.py::test_length": "passed", "tests/test_core.py::test_disjoint": "passed"}
+    broken = await run_gold_tests(instance, BROKEN, executor, repo)
+    assert broken.status == "apply_failed" and not broken.resolved
 
 
 async def test_commands_run_in_the_activated_environment_at_testbed(harness, tmp_path, token):

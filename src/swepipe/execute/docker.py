@@ -197,9 +197,11 @@ class DockerExecutor:
             proc.stdin.close()
             await proc.wait()
 
-    async def _prepare(self, name: str, patches: dict[str, str], files: dict[str, str]) -> None:
+    async def _prepare(self, name: str, patches: dict[str, str], files: dict[str, str],
+                       scripts: dict[str, str]) -> None:
         c = self.config
         entries = {f"swepipe/{n}.diff": text for n, text in patches.items()}
+        entries.update({f"swepipe/{n}": text for n, text in scripts.items()})
         entries["swepipe/apply.sh"] = _apply_script(list(patches), c.workdir)
         await self._docker("cp", "-", f"{name}:/tmp", stdin=_tar(entries))
         if files:
@@ -225,14 +227,17 @@ class DockerExecutor:
 
     async def run(self, repo: Path, command: Sequence[str], *, patch: str | None = None,
                   files: dict[str, str] | None = None, timeout_s: float = 60.0,
-                  patches: dict[str, str] | None = None) -> ExecutionOutput:
-        """Like `LocalSandbox.run`; `repo` is only used to check paths (the image has the code)."""
+                  patches: dict[str, str] | None = None,
+                  scripts: dict[str, str] | None = None) -> ExecutionOutput:
+        """Like `LocalSandbox.run`; `repo` is only used to check paths (the image has the code).
+        `scripts` (name -> text) are copied to `/tmp/swepipe/<name>`, outside the repository
+        (where the harness's eval script goes)."""
         all_patches = {k: v for k, v in {"patch": patch, **(patches or {})}.items()
                        if v and v.strip()}
         check_inputs(Path(repo), all_patches, files)
         c = self.config
         async with self.container() as name:
-            await self._prepare(name, all_patches, files or {})
+            await self._prepare(name, all_patches, files or {}, scripts or {})
             return await run_limited([c.docker, "exec", name, "bash", "-c", self.script(command)],
                                      cwd=Path("."), env=_cli_env(), timeout_s=timeout_s,
                                      memory_bytes=None, max_output_bytes=c.max_output_bytes)

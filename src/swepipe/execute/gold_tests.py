@@ -22,6 +22,8 @@ from pydantic import BaseModel, Field
 
 from swepipe.errors import ExecutionError, InputError
 from swepipe.execute import test_logs
+from swepipe.execute.docker import DockerExecutor
+from swepipe.execute.harness_tests import harness_spec, run_harness_tests
 from swepipe.execute.workcopy import PatchRejected
 from swepipe.patch.diff import parse_diff
 from swepipe.protocols import Executor
@@ -134,6 +136,9 @@ async def run_gold_tests(instance: Instance, candidate: Patch | str | None, exec
     command = build_command(instance, framework, config)
     base = GoldTestResult(instance_id=instance.instance_id, status="ok", kinds=kinds,
                           framework=framework, command=command)
+    if isinstance(executor, DockerExecutor) and harness_spec(instance) is not None:
+        # a SWE-bench repository in its harness image: the harness's eval script and grading
+        return await run_harness_tests(instance, diff, executor, repo_dir, config, base)
     try:
         out = await _execute(executor, repo_dir, command, diff, instance.test_patch,
                              config.timeout_s)
