@@ -45,11 +45,6 @@ def daemon_problem(docker: str = "docker") -> str | None:
     return None
 
 
-def docker_available(docker: str = "docker") -> bool:
-    """A daemon answers (cached for the process)."""
-    return daemon_problem(docker) is None
-
-
 def image_present(docker: str, image: str) -> bool:
     return _run(docker, "image", "inspect", "--format", "{{.Id}}", image,
                 timeout_s=60).returncode == 0
