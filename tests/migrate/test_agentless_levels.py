@@ -14,12 +14,10 @@ from swepipe.datasets.ingest import ingest_file
 from swepipe.errors import InputError
 from swepipe.migrate import migrate_agentless
 from swepipe.migrate.agentless import build_plan
-from swepipe.migrate.agentless_loc import _add_traj
 from swepipe.migrate.api import level_file_recall
 from swepipe.migrate.importer import ImportOptions, Source, _commit, checksum_of, instance_hashes
 from swepipe.migrate.legacy_configs import LegacyConfigs
 from swepipe.migrate.plan import FilePlan, ReadContext, StageResult
-from swepipe.migrate.records import Traj
 from swepipe.rewards.compute import compute_rewards
 from swepipe.store import Store
 from swepipe.store.configs import config_row
