@@ -85,29 +85,32 @@ class ParityReport:
                 f"{self.compared} instances ({self.official_resolved} resolved){extra}")
 
 
-def parity(store: Store, path: str | Path, *, name: str | None = None,
-           swebench_dir: Path | None = None) -> ParityReport:
-    """Compare an imported evaluation's grades with the official grading (module docstring)."""
+def parity_items(store: Store, path: str | Path, name: str | None = None
+                 ) -> tuple[str, list[dict], dict[str, bool]]:
+    """(evaluation name, official-grading items, swepipe's grade per instance) for the instances
+    of an imported evaluation that have test output and were graded."""
     ev = read_evaluation(path)
     name = name or ev.name
     rows = store.query(load_query("evaluation/graded_verdicts"), {"evaluation": name},
                        read_only=True).to_pylist()
     graded = {r["instance_id"]: r for r in rows}
-    items = []
-    for record in ev.records:
-        row = graded.get(record.instance_id)
-        if row is None or record.test_output is None:
-            continue
-        items.append({"key": record.instance_id, "repo": row["repo"],
-                      "instance_id": record.instance_id, "version": row["repo_version"],
-                      "log": record.test_output, "FAIL_TO_PASS": row["fail_to_pass"],
-                      "PASS_TO_PASS": row["pass_to_pass"]})
+    items = [{"key": r.instance_id, "repo": graded[r.instance_id]["repo"],
+              "instance_id": r.instance_id, "version": graded[r.instance_id]["repo_version"],
+              "log": r.test_output, "FAIL_TO_PASS": graded[r.instance_id]["fail_to_pass"],
+              "PASS_TO_PASS": graded[r.instance_id]["pass_to_pass"]}
+             for r in ev.records if r.instance_id in graded and r.test_output is not None]
+    return name, items, {k: bool(v["graded_resolved"]) for k, v in graded.items()}
+
+
+def parity(store: Store, path: str | Path, *, name: str | None = None,
+           swebench_dir: Path | None = None) -> ParityReport:
+    """Compare an imported evaluation's grades with the official grading (module docstring)."""
+    name, items, mine = parity_items(store, path, name)
     official = official_grades(items, swebench_dir or ensure_swebench())
     report = ParityReport(name, compared=len(items))
     for item in items:
-        mine = bool(graded[item["key"]]["graded_resolved"])
         report.official_resolved += official[item["key"]]
-        if mine == official[item["key"]]:
+        if mine[item["key"]] == official[item["key"]]:
             report.equal += 1
         else:
             report.differing.append(item["key"])
