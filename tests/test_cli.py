@@ -184,3 +184,34 @@ def test_sql_json_is_one_array_and_jsonl_one_object_per_line(tmp_path, capsys):
     assert main(["--store", str(store.path), "sql", query + " ORDER BY n", "--format", "jsonl"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [json.loads(line)["n"] for line in lines] == [1, 2]
+
+
+def test_json_error_names_the_column_once(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"instance_id": "x\n')
+    result = run_cli("--store", str(tmp_path / "s.duckdb"), "ingest", str(bad))
+    assert result.returncode == 2
+    assert "invalid JSON (Unterminated string starting at column 17)" in result.stderr
+    assert "at at" not in result.stderr
+
+
+def test_ingest_summary_counts_rows_added_to_a_new_dataset(tmp_path):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"instance_id": "o__r-1", "repo": "o/r", "base_commit": "abc",
+                                "problem_statement": "p", "patch": ""}) + "\n")
+    store = str(tmp_path / "s.duckdb")
+    first = run_cli("--store", store, "ingest", str(rows), "--dataset", "a")
+    assert "into new dataset 'a', 1 added to it; instances: 1 new" in first.stdout, first.stderr
+    # the same instance for a second dataset: stored once, but new to that dataset
+    second = run_cli("--store", store, "ingest", str(rows), "--dataset", "b")
+    assert "into new dataset 'b', 1 added to it; instances: 0 new" in second.stdout
+    again = run_cli("--store", store, "ingest", str(rows), "--dataset", "b")
+    assert "into dataset 'b', 0 added to it; instances: 0 new, 0 new revisions, 1 unchanged" in (
+        again.stdout)
+
+
+def test_evaluate_and_coverage_refuse_a_missing_repos_dir(tmp_path, capsys):
+    store, _ = _store_with_long_dataset_name(tmp_path)
+    for command in ("evaluate", "coverage"):
+        assert main(["--store", str(store.path), command, "--repos-dir", "/missing"]) == 2
+        assert "--repos-dir /missing is not a directory" in capsys.readouterr().err

@@ -119,9 +119,15 @@ class IngestReport:
     new: int
     unchanged: int
     new_revisions: int
+    added: int = 0
+    """Rows that joined the dataset (an instance already stored for another dataset counts)."""
+    new_dataset: bool = False
 
     def __str__(self) -> str:
-        return (f"{self.source}: {self.rows} rows into dataset {self.dataset!r}: {self.new} new, "
+        # the dataset's membership and the instances' storage are told apart: Lite rows ingested
+        # again as a second dataset are 300 added, 0 new instances
+        return (f"{self.source}: {self.rows} rows into {'new ' * self.new_dataset}dataset "
+                f"{self.dataset!r}, {self.added} added to it; instances: {self.new} new, "
                 f"{self.new_revisions} new revisions, {self.unchanged} unchanged")
 
 
@@ -205,6 +211,10 @@ def _ingest(store: Store, parsed: list[tuple[Instance, list[FileChange]]], datas
                 "SELECT instance_id, revision, content_hash FROM instances "
                 "WHERE list_contains($ids, instance_id)", {"ids": ids}).fetchall():
             known.setdefault(instance_id, {})[content_hash] = revision
+        members_before, size_before = conn.execute(
+            "SELECT count(*) FILTER (WHERE list_contains($ids, instance_id)), count(*) "
+            "FROM dataset_instances WHERE dataset = $dataset",
+            {"ids": ids, "dataset": dataset}).fetchall()[0]
         for instance, changes in parsed:
             revisions = known.get(instance.instance_id, {})
             revision = revisions.get(instance.content_hash())
@@ -226,7 +236,8 @@ def _ingest(store: Store, parsed: list[tuple[Instance, list[FileChange]]], datas
         conn.execute("DELETE FROM dataset_instances WHERE dataset = $dataset "
                       "AND list_contains($ids, instance_id)", {"dataset": dataset, "ids": ids})
         insert_rows(conn, "dataset_instances", members)
-    return IngestReport(dataset, source, len(parsed), new, unchanged, new_revisions)
+    return IngestReport(dataset, source, len(parsed), new, unchanged, new_revisions,
+                        added=len(set(ids)) - members_before, new_dataset=size_before == 0)
 
 
 def dataset_name_for(path: Path) -> str:

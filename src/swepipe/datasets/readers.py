@@ -87,7 +87,10 @@ def _jsonl_rows(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON ({exc.msg} at column {exc.colno}); "
+            # json's messages end in "at" when they name a position ("Unterminated string
+            # starting at"): the column finishes the sentence
+            raise InputError(f"invalid JSON ({exc.msg.removesuffix(' at')} at column "
+                             f"{exc.colno}); "
                              "is the line truncated?", source=str(path), line=number) from exc
         if not isinstance(row, dict):
             raise InputError("a line must hold one JSON object", source=str(path), line=number)

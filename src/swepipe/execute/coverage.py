@@ -34,7 +34,7 @@ from swepipe.errors import ExecutionError, InputError
 from swepipe.execute.workcopy import PatchRejected
 from swepipe.patch.diff import parse_diff
 from swepipe.protocols import Executor
-from swepipe.repos.checkout import CheckoutConfig, Checkouts
+from swepipe.repos.checkout import CheckoutConfig, Checkouts, require_dir
 from swepipe.store.sql_files import load_query
 from swepipe.store.store import Store, insert_rows
 
@@ -118,6 +118,7 @@ async def measure_coverage(store: Store, executor: Executor, repos_dir: Path, ca
     """Measure every missing (candidate, test) pair of the current candidates (`config`: a
     generation config hash prefix) and store `test_coverage` rows, one candidate per commit."""
     settings = settings or CoverageConfig()
+    require_dir(repos_dir, "--repos-dir")  # else every candidate would fail the same way
     todo = store.query(load_query("execute/coverage_todo"), {"config": config}).to_pylist()
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in todo:

@@ -16,7 +16,7 @@ from pathlib import Path
 from swepipe.execute.executors import Executors
 from swepipe.execute.gold_tests import GoldTestConfig, GoldTestResult, run_gold_tests
 from swepipe.protocols import Executor
-from swepipe.repos.checkout import CheckoutConfig, Checkouts
+from swepipe.repos.checkout import CheckoutConfig, Checkouts, require_dir
 from swepipe.store.sql_files import load_query
 from swepipe.store.store import Store, insert_rows
 from swepipe.types import Instance
@@ -55,6 +55,7 @@ async def evaluate(store: Store, executor: Executor | Executors, repos_dir: Path
                    tests: GoldTestConfig | None = None) -> EvaluateReport:
     """`executor` runs every candidate; `Executors` picks one per instance (Docker: its image,
     all looked up before anything runs)."""
+    require_dir(repos_dir, "--repos-dir")  # else every candidate would fail the same way
     todo = store.query(load_query("store/candidates_to_evaluate"), {"config": config}).to_pylist()
     executors = Executors.wrap(executor)
     await asyncio.to_thread(executors.prepare, (r["instance_id"] for r in todo))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from swepipe.errors import InputError
@@ -66,7 +65,7 @@ def check_dataset(store: Store, config: PipelineConfig) -> list[Instance]:
 
 def check_repos(config: PipelineConfig, instances: list[Instance]) -> None:
     """`repos_dir` is set and holds a clone of every instance's repository."""
-    from swepipe.repos.checkout import CheckoutConfig, Checkouts
+    from swepipe.repos.checkout import CheckoutConfig, Checkouts, require_dir
 
     if config.repos_dir is None:
         demo_repos = config.cache_dir / "repos"
@@ -75,8 +74,7 @@ def check_repos(config: PipelineConfig, instances: list[Instance]) -> None:
                 else "; add repos_dir=DIR (local clones named owner__name, e.g. django__django)")
         raise InputError(f"repos_dir is not set and the stages need the repositories{hint}",
                          field="repos_dir")
-    if not Path(config.repos_dir).expanduser().is_dir():
-        raise InputError(f"repos_dir {config.repos_dir} is not a directory", field="repos_dir")
+    require_dir(config.repos_dir, "repos_dir")
     checkouts = Checkouts(CheckoutConfig(cache_dir=config.cache_dir / "checkouts",
                                          repos_dir=config.repos_dir))
     needed = Counter(i.repo for i in instances)

@@ -52,6 +52,14 @@ def repo_dirname(repo: str) -> str:
     return repo.replace("/", "__")
 
 
+def require_dir(path: Path | str, field: str) -> Path:
+    """`path` as a directory that exists, or an `InputError` naming `field`."""
+    found = Path(path).expanduser()
+    if not found.is_dir():
+        raise InputError(f"{field} {path} is not a directory", field=field)
+    return found
+
+
 def _git_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     # Never prompt for credentials and never download LFS objects during a checkout.
