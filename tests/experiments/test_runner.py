@@ -113,3 +113,15 @@ async def test_experiment_protocol_runs_one_rollout_against_an_endpoint(setup, t
     # generation has cache policy off: both rollouts called the model; localization was reused
     assert rows == [{"stage": "generate", "n": 6, "rev": True, "hits": 0},
                     {"stage": "localize", "n": 1, "rev": True, "hits": 0}]
+
+
+async def test_cost_counts_a_run_s_calls_once_under_the_dataset_it_ran_over(setup):
+    from swepipe.datasets.ingest import load_instances
+    from swepipe.store.cost import PriceTable, cost_table
+
+    store, overrides = setup
+    ingest_instances(store, load_instances(store, "mini"), "other", "test")  # same instances
+    await run_config(store, load_config(None, overrides), live=False)
+    rows = cost_table(store, PriceTable()).to_pylist()
+    assert {r["dataset"] for r in rows} == {"mini"}
+    assert sum(r["calls"] for r in rows) == 4 + 3

@@ -207,3 +207,24 @@ async def test_identical_concurrent_requests_make_one_call_whatever_the_timing(s
         await service.drain()
     assert backend.requests == 1 and service.calls == 1 and service.hits == 2
     assert sorted(r.from_cache for r in replies) == [False, True, True]
+
+
+async def test_cost_counts_a_call_once_when_its_instance_is_in_two_datasets(store, server,
+                                                                            tmp_path, capsys):
+    from swepipe.cli import main
+    from swepipe.datasets.ingest import ingest_instances
+    from swepipe.types import Instance
+
+    instance = Instance(instance_id="i1", repo="o/r", base_commit="abc", problem_statement="p")
+    ingest_instances(store, [instance], "lite", "test")
+    ingest_instances(store, [instance], "verified", "test")
+    await run_calls(store, server, lambda h: h.chat([Message(role="user", content="hello")]))
+    assert main(["--store", str(store.path), "cost"]) == 0
+    out = capsys.readouterr().out
+    assert "lite+verified" in out and "total: 1 calls" in out
+    assert "cost_usd is blank for models without a price (scripted-coder): pass --prices FILE" in out
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("models:\n  scripted-coder: {input_per_mtok: 1, output_per_mtok: 1}\n")
+    assert main(["--store", str(store.path), "cost", "--prices", str(prices)]) == 0
+    out = capsys.readouterr().out
+    assert "USD" in out.splitlines()[-1] and "blank" not in out

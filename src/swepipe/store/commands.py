@@ -132,10 +132,12 @@ def cmd_export_sequences(args: argparse.Namespace) -> int:
 
 
 def cmd_cost(args: argparse.Namespace) -> int:
-    from swepipe.store.cost import cost_table, load_prices
+    from swepipe.store.cost import cost_notes, cost_table, load_prices
 
     table = cost_table(store_from(args, create=False), load_prices(args.prices))
     print_table(table, title="tokens and cost (USD) per dataset, stage and config")
+    for line in cost_notes(table):
+        print(line)
     return 0
 
 
@@ -171,7 +173,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_export_sequences)
 
     p = sub.add_parser("cost", help="tokens and money per dataset, stage and config")
-    p.add_argument("--prices", help="price file (TOML, YAML or JSON; see docs/models.md)")
+    p.add_argument("--prices", metavar="FILE",
+                   help="USD per million tokens per model (TOML, YAML or JSON; format: "
+                        "docs/models.md, \"Prices\"); without it the cost column is blank")
     p.set_defaults(handler=cmd_cost)
 
     p = sub.add_parser("store", help="store maintenance")
