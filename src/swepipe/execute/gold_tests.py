@@ -9,6 +9,9 @@ harness: parametrized ids do not always select cleanly, and the P2P tests live i
 Test ids that the output does not mention are `missing`, or `timeout` when the run hit its
 wall-time limit. A candidate that is unsafe or does not apply ends as a result with that
 status, not an exception. sympy's `bin/test` ids are not supported yet (pytest and Django only).
+
+In a harness image (`DockerExecutor`), an instance of a SWE-bench repository runs the harness's
+own eval script and grading instead (`execute/harness_tests.py`).
 """
 
 from __future__ import annotations
