@@ -1,7 +1,7 @@
 """`--executor ray`: the same pipeline as test_runner.py, spread over two Ray workers.
 
-Ray starts once for the module (about 5 s). The worker itself is also tested without Ray:
-plan -> PipelineWorker.run -> commit_chunk in this process.
+Ray starts once for the package (conftest.py, about 5 s). The worker itself is also tested
+without Ray: plan -> PipelineWorker.run -> commit_chunk in this process.
 """
 
 from __future__ import annotations
@@ -14,33 +14,13 @@ from swepipe.datasets.ingest import ingest_instances, load_instances
 from swepipe.experiments.commands import run_config
 from swepipe.experiments.config import build_stages, load_config
 from swepipe.experiments.ray_executor import commit_chunk, plan, run_with_ray
-from swepipe.experiments.ray_worker import PipelineWorker
+from swepipe.experiments.ray_calls import CallBroker
+from swepipe.experiments.ray_worker import Chunk, PipelineWorker
 from swepipe.experiments.runner import StageCounts
 from swepipe.store import Store
+from swepipe.store.results import result_tables
 from swepipe.types import STAGES, Instance
 from tests.experiments.test_runner import DIFF, make_pkg_repo
-
-# stage rows compared between stores: everything but attempt numbers, run ids and timestamps
-OUTPUTS = {
-    "localizations": "SELECT s.stage, s.instance_id, s.status, o.file_path, o.kind, o.rank "
-                     "FROM stage_runs s LEFT JOIN localizations o USING (config_hash, instance_id, "
-                     "attempt) WHERE s.stage = 'localize'",
-    "patches": "SELECT s.stage, s.instance_id, s.status, o.sample_idx, o.diff, o.content_hash "
-               "FROM stage_runs s LEFT JOIN patches o USING (config_hash, instance_id, attempt) "
-               "WHERE s.stage = 'generate'",
-    "selections": "SELECT s.stage, s.instance_id, s.status, o.chosen_sample_idx, o.patch "
-                  "FROM stage_runs s LEFT JOIN selections o USING (config_hash, instance_id, "
-                  "attempt) WHERE s.stage = 'select'",
-}
-
-
-@pytest.fixture(scope="module")
-def ray_session():
-    ray = pytest.importorskip("ray", reason="ray is an optional extra (pip install swepipe[ray])")
-    ray.init(num_cpus=2, include_dashboard=False)
-    yield ray
-    ray.shutdown()
-
 
 def _store(tmp_path, name: str, repos, commit: str) -> Store:
     store = Store(tmp_path / f"{name}.duckdb", lock_timeout_s=20)
@@ -66,8 +46,8 @@ def pipeline(tmp_path):
     return lambda name: _store(tmp_path, name, repos, commit), overrides
 
 
-def _rows(store: Store) -> dict[str, list[dict]]:
-    return {name: sorted(store.query(sql).to_pylist(), key=repr) for name, sql in OUTPUTS.items()}
+def _rows(store: Store) -> dict[str, list[tuple]]:
+    return result_tables(store, ("stage_runs", "localizations", "patches", "selections"))
 
 
 def _fresh_calls(store: Store, run_id: str) -> int:
@@ -86,7 +66,8 @@ async def test_worker_chunk_commits_the_same_rows_as_the_local_runner(pipeline):
     finished, items = plan(detached, config, stages, load_instances(detached, "mini"), counts)
     assert finished == {} and len(items) == 6
     # run in a thread: the worker starts its own event loop, as a Ray actor does
-    result = await asyncio.to_thread(PipelineWorker(config, "r1").run, items)
+    worker = PipelineWorker(config, "r1", CallBroker(detached.path))
+    result = await asyncio.to_thread(worker.run, Chunk(items))
     assert result.batch.stage_keys.num_rows == 18  # 6 instances x 3 stages, not yet numbered
     commit_chunk(detached, result)
     assert _rows(detached) == _rows(local)
@@ -108,9 +89,9 @@ def test_ray_run_matches_local_runner_and_second_run_computes_nothing(ray_sessio
                         "GROUP BY ALL HAVING count(*) > 1").num_rows
     assert dupes == 0
     calls_before = store.query("SELECT count(*) AS n FROM sequences").to_pylist()[0]["n"]
-    # calls: the localizer's 6 plus the generator's 3 samples once per worker (its prompt is
-    # the same for every instance; a worker does not see the other worker's calls)
-    assert 6 + 3 <= _fresh_calls(store, "first") <= 6 + 3 * 2
+    # calls: the localizer's 6 plus the generator's 3 samples once (its prompt is the same for
+    # every instance): one call cache for the run, across both workers, as locally
+    assert _fresh_calls(store, "first") == 6 + 3
 
     again = run_with_ray(store, config, workers=2, run_id="second", quiet=True)
     assert all(r.from_cache for o in again for r in o.results.values())

@@ -16,7 +16,6 @@ script) are made absolute and must be valid on every node (a shared filesystem).
 
 from __future__ import annotations
 
-import asyncio
 import math
 import os
 import sys
@@ -24,20 +23,20 @@ import time
 import uuid
 from typing import Any
 
-import pyarrow as pa
 
-from swepipe import event_loop
 from swepipe.datasets.ingest import load_instances
 from swepipe.errors import InputError
 from swepipe.experiments.config import BuiltStage, PipelineConfig, build_stages
-from swepipe.experiments.ray_worker import ChunkResult, PipelineWorker, WorkItem
+from swepipe.experiments.ray_calls import CallBroker
+from swepipe.experiments.ray_worker import Chunk, ChunkResult, PipelineWorker, WorkItem
 from swepipe.experiments.runner import (InstanceOutcome, StageCounts, finish_run,
                                         register_run)
-from swepipe.store.call_cache import CallCache
+from swepipe.models.scripted_rules import NAMED_SCRIPTS
+from swepipe.select.test_matrix import snapshot_rows
 from swepipe.store.stage_cache import StageCache, StageResult
-from swepipe.store.store import Store, registered
+from swepipe.store.store import Store
 from swepipe.store.writer import StageCommit, write_units
-from swepipe.types import STAGES, Completion, Instance, StageName
+from swepipe.types import STAGES, Instance, StageName
 
 PER_ACTOR_IN_FLIGHT = 2
 
@@ -62,23 +61,28 @@ def run_with_ray(store: Store, config: PipelineConfig, workers: int = 2, *,
     started, status = time.perf_counter(), "failed"
     counts = {s: StageCounts() for s in STAGES}
     tokens: dict[str, int] = {}
-    actors: list[Any] = []
+    actors: list[Any] = []  # the call broker and the workers, killed when the run ends
     try:
         outcomes, items = plan(store, config, stages, instances, counts)
         if items:
             _ensure_ray(ray, workers, address)
+            broker = _broker(ray, store)
             actor_cls = ray.remote(num_cpus=1)(PipelineWorker)
-            actors = [actor_cls.remote(config, run_id, list(sys.path))
-                      for _ in range(min(workers, len(items)))]
-            size = chunk_size or max(1, min(50, math.ceil(len(items) / (len(actors) * 3))))
+            actors = [broker] + [actor_cls.remote(config, run_id, broker, list(sys.path))
+                                 for _ in range(min(workers, len(items)))]
+            pool = actors[1:]
+            size = chunk_size or max(1, min(50, math.ceil(len(items) / (len(pool) * 3))))
             chunks = [items[k:k + size] for k in range(0, len(items), size)]
             in_flight: dict[Any, Any] = {}
 
             def submit(actor: Any) -> None:
                 if chunks:
-                    in_flight[actor.run.remote(chunks.pop(0))] = actor
+                    part = chunks.pop(0)
+                    # the chunk's test-matrix cells as stored now (one query per chunk)
+                    tests = snapshot_rows(store, [i.instance.instance_id for i in part])
+                    in_flight[actor.run.remote(Chunk(part, tests))] = actor
 
-            for actor in actors:
+            for actor in pool:
                 for _ in range(PER_ACTOR_IN_FLIGHT):
                     submit(actor)
             while in_flight:
@@ -111,7 +115,8 @@ def plan(store: Store, config: PipelineConfig, stages: dict[StageName, BuiltStag
     """Outcomes of the instances the stage caches answer entirely, and work for the rest.
 
     Walks each instance through the stages as `Runner.run_instance` would: a cached `done`
-    result moves on, a cached failure (not retried) ends the instance, anything else is work."""
+    result moves on, a cached failure (not retried) ends the instance, anything else is work.
+    Stored model calls are not attached: workers ask the run's call broker."""
     caches = {s: StageCache(store, None, s, b.hash,  # type: ignore[arg-type] - reads only
                             policy=config.cache.get(s, "use"), retry_failed=config.retry_failed)
               for s, b in stages.items()}
@@ -119,15 +124,13 @@ def plan(store: Store, config: PipelineConfig, stages: dict[StageName, BuiltStag
         cache.prefetch(instances)
     finished: dict[str, InstanceOutcome] = {}
     items: list[WorkItem] = []
-    todo: list[dict[str, str]] = []  # (instance, stage) pairs still to compute
     for instance in instances:
         cached: dict[StageName, StageResult[Any]] = {}
         needs_work = False
-        for k, stage in enumerate(STAGES):
+        for stage in STAGES:
             hit = caches[stage].cached(instance)
             if hit is None:
                 needs_work = True
-                todo += [{"instance_id": instance.instance_id, "stage": s} for s in STAGES[k:]]
                 break
             cached[stage] = hit
             if hit.status != "done":
@@ -138,37 +141,7 @@ def plan(store: Store, config: PipelineConfig, stages: dict[StageName, BuiltStag
             finished[instance.instance_id] = InstanceOutcome(instance.instance_id, cached)
             for stage, result in cached.items():
                 counts[stage].add(result)
-    _attach_stored_calls(store, items, todo)
     return finished, items
-
-
-def _attach_stored_calls(store: Store, items: list[WorkItem], todo: list[dict[str, str]]) -> None:
-    """Give each work item the successful calls the store holds for its stages still to run
-    (a run killed after 37 of 40 samples makes 3 calls when resumed, as locally)."""
-    if not todo:
-        return
-    with store.connect() as conn:
-        with registered(conn, _todo=pa.Table.from_pylist(todo)):
-            pairs = conn.execute(
-                "SELECT DISTINCT s.instance_id, s.request_hash FROM sequences AS s "
-                "JOIN _todo AS t USING (instance_id, stage) WHERE s.status = 'ok'").fetchall()
-    if not pairs:
-        return
-    found = _lookup(store, sorted({h for _, h in pairs}))
-    by_instance: dict[str, dict[str, Completion]] = {}
-    for instance_id, request_hash in pairs:
-        if found.get(request_hash) is not None:
-            by_instance.setdefault(instance_id, {})[request_hash] = found[request_hash]
-    for item in items:
-        item.calls = by_instance.get(item.instance.instance_id, {})
-
-
-def _lookup(store: Store, hashes: list[str]) -> dict[str, Completion | None]:
-    async def all_of() -> list[Completion | None]:
-        cache = CallCache(store)  # one batched query for all of them
-        return list(await asyncio.gather(*(cache.lookup(h) for h in hashes)))
-
-    return dict(zip(hashes, event_loop.run(all_of())))
 
 
 def commit_chunk(store: Store, result: ChunkResult) -> None:
@@ -184,6 +157,16 @@ def commit_chunk(store: Store, result: ChunkResult) -> None:
                 stage_result.attempt = by_key.get((stage, outcome.instance_id))
 
 
+def _broker(ray: Any, store: Store) -> Any:
+    """The run's call broker (experiments/ray_calls.py): an actor on this node, where the store
+    file is, holding no CPU so that every CPU goes to a worker."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
+    return ray.remote(num_cpus=0, scheduling_strategy=here)(CallBroker).remote(
+        str(store.path.absolute()), store.lock_timeout_s)
+
+
 def _ensure_ray(ray: Any, workers: int, address: str | None) -> None:
     if ray.is_initialized():
         return
@@ -197,7 +180,7 @@ def _ensure_ray(ray: Any, workers: int, address: str | None) -> None:
 def _absolute_paths(config: PipelineConfig) -> PipelineConfig:
     """Workers may not share the driver's working directory: make runtime paths absolute."""
     model = config.model
-    if model.script:
+    if model.script and model.script not in NAMED_SCRIPTS:  # `minibench` is a name, not a file
         model = model.model_copy(update={"script": os.path.abspath(model.script)})
     return config.model_copy(update={
         "repos_dir": config.repos_dir.absolute() if config.repos_dir else None,

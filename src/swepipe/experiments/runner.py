@@ -23,17 +23,18 @@ from swepipe.datasets.ingest import load_instances
 from swepipe.errors import InputError
 from swepipe.execute.executors import Executors
 from swepipe.experiments.config import BuiltStage, ModelConfig, PipelineConfig, build_stages
+from swepipe.experiments.run_store import RunStore, StoreRunStore
 from swepipe.models.client import OpenAIClient
 from swepipe.models.embedder import EndpointEmbedder
 from swepipe.models.handle import Binding, ModelService
-from swepipe.models.local import endpoint_service, scripted_service
 from swepipe.models.redact import redact_text
-from swepipe.models.scripted_rules import load_script
+from swepipe.models.scripted_rules import Script, load_script
+from swepipe.models.scripted_server import ScriptedServer
+from swepipe.models.settings import EndpointSettings
 from swepipe.protocols import StageContext
 from swepipe.repos.checkout import CheckoutConfig, Checkouts
-from swepipe.select.test_matrix import StoreTestMatrix
 from swepipe.store.configs import config_row, register_configs
-from swepipe.store.stage_cache import StageCache, StageResult
+from swepipe.store.stage_cache import StageResult
 from swepipe.store.store import Store
 from swepipe.store.writer import StoreWriter
 from swepipe.types import STAGES, Instance, Selection, StageName
@@ -75,18 +76,17 @@ class InstanceOutcome:
 class Runner:
     """Use `async with Runner.open(store, config) as runner:` then `run()` or `run_instance()`."""
 
-    def __init__(self, store: Store | None, config: PipelineConfig,
-                 stages: dict[StageName, BuiltStage], writer: StoreWriter,
-                 services: dict[str, ModelService], run_id: str, *,
-                 caches: dict[StageName, StageCache] | None = None) -> None:
-        # store=None with given caches (and a collecting writer) is a runner that never opens
-        # the store: how a Ray worker runs instances (see experiments/ray_executor.py)
-        self.store, self.config, self.stages = store, config, stages
-        self.writer, self.services, self.run_id = writer, services, run_id
-        self.caches = caches if caches is not None else {
-            s: StageCache(store, writer, s, b.hash, policy=config.cache.get(s, "use"),
-                          retry_failed=config.retry_failed, run_id=run_id)
-            for s, b in stages.items()}
+    def __init__(self, view: RunStore, config: PipelineConfig,
+                 stages: dict[StageName, BuiltStage], services: dict[str, ModelService],
+                 run_id: str, *, embedder: EndpointEmbedder | None = None,
+                 store: Store | None = None) -> None:
+        # every read and write of the store goes through `view` (experiments/run_store.py);
+        # `store` is only the driver's, for listing instances (None on a Ray worker)
+        self.view, self.store, self.config, self.stages = view, store, config, stages
+        self.writer, self.services, self.run_id = view.writer, services, run_id
+        self.caches = {s: view.stage_cache(s, b.hash, policy=config.cache.get(s, "use"),
+                                           retry_failed=config.retry_failed, run_id=run_id)
+                       for s, b in stages.items()}
         self.gates = {s: asyncio.Semaphore(config.concurrency.get(s, 8)) for s in STAGES}
         self.counts = {s: StageCounts() for s in STAGES}
         self.checkouts = Checkouts(CheckoutConfig(cache_dir=config.cache_dir / "checkouts",
@@ -94,40 +94,53 @@ class Runner:
         self.executors = Executors(config.execution, sandbox=config.sandbox,
                                    docker=config.docker)
         # selectors that run tests on candidates read and extend the matrix in `test_runs`
-        self.test_matrix = StoreTestMatrix(store, writer)
-        self.embedder: EndpointEmbedder | None = None
+        self.test_matrix = view.test_matrix()
+        self.embedder = embedder
 
     @classmethod
     @asynccontextmanager
     async def open(cls, store: Store, config: PipelineConfig, *,
                    run_id: str | None = None) -> AsyncIterator[Runner]:
+        """A local run on `store`: registers the run, and marks it finished when the block ends."""
         stages = build_stages(config)
         run_id = run_id or uuid.uuid4().hex[:12]
         register_run(store, config, stages, run_id)
         status = "failed"
-        async with AsyncExitStack() as stack:
-            writer = await stack.enter_async_context(StoreWriter(store))
-            services: dict[str, ModelService] = {}
-            for built in stages.values():
-                if built.model is not None and _model_key(built.model) not in services:
-                    services[_model_key(built.model)] = await stack.enter_async_context(
-                        _service(store, writer, built.model))
-            embedder = None
-            if config.embedder is not None:
-                embedder = await _embedder(stack, config, services)
+        async with StoreWriter(store) as writer:
             try:
-                runner = cls(store, config, stages, writer, services, run_id)
-                runner.embedder = embedder
-                yield runner
+                async with cls.started(StoreRunStore(store, writer), config, stages, run_id,
+                                       store=store) as runner:
+                    yield runner
                 status = "finished"
             except (KeyboardInterrupt, asyncio.CancelledError):
                 status = "interrupted"
                 raise
             finally:
-                for service in services.values():
-                    await service.drain()
                 await writer.close()
                 finish_run(store, run_id, status)
+
+    @classmethod
+    @asynccontextmanager
+    async def started(cls, view: RunStore, config: PipelineConfig,
+                      stages: dict[StageName, BuiltStage], run_id: str, *,
+                      store: Store | None = None) -> AsyncIterator[Runner]:
+        """A runner on `view` with its model services and embedder open (what a local run and a
+        Ray worker share); every call's row is handed to the writer before the block ends."""
+        async with AsyncExitStack() as stack:
+            services: dict[str, ModelService] = {}
+            for built in stages.values():
+                if built.model is not None and _model_key(built.model) not in services:
+                    services[_model_key(built.model)] = await stack.enter_async_context(
+                        model_service(view, built.model))
+            embedder = None
+            if config.embedder is not None:
+                embedder = await _embedder(stack, config, services)
+            try:
+                yield cls(view, config, stages, services, run_id, embedder=embedder,
+                          store=store)
+            finally:
+                for service in services.values():
+                    await service.drain()
 
     def instances(self) -> list[Instance]:
         found = load_instances(self.store, self.config.dataset, self.config.instances,
@@ -238,17 +251,21 @@ def _model_key(model: ModelConfig) -> str:
     return json.dumps(model.model_dump(mode="json"), sort_keys=True)
 
 
-def _service(store: Store, writer: StoreWriter, model: ModelConfig):  # noqa: ANN202
-    if model.endpoint is not None:
-        return endpoint_service(store, writer, model.endpoint, model=model.name,
-                                weights_revision=model.weights_revision)
-    script = load_script(model.script) if model.script else None
-    return _scripted(store, writer, script, model)
-
-
 @asynccontextmanager
-async def _scripted(store: Store, writer: StoreWriter, script: Any,
-                    model: ModelConfig) -> AsyncIterator[ModelService]:
-    async with scripted_service(store, writer, script, model=model.name) as (service, _server):
-        service.weights_revision = model.weights_revision
-        yield service
+async def model_service(view: RunStore, model: ModelConfig) -> AsyncIterator[ModelService]:
+    """The run's service for one model: its endpoint, or (none configured) the scripted server
+    on `model.script` (a file, or a bundled script's name such as `minibench`) in this process."""
+    async with AsyncExitStack() as stack:
+        settings = model.endpoint
+        if settings is None:
+            script = load_script(model.script) if model.script else Script()
+            server = stack.enter_context(ScriptedServer(script))
+            settings = EndpointSettings(max_retries=2, backoff_base_s=0.01, timeout_s=30,
+                                        base_url=server.base_url)
+        client = await stack.enter_async_context(OpenAIClient(settings))
+        service = ModelService(client, view.writer, view.call_cache(), model=model.name,
+                               weights_revision=model.weights_revision)
+        try:
+            yield service
+        finally:
+            await service.drain()

@@ -147,9 +147,11 @@ class ModelHandle:
             svc._log_call(**log_call, attempts=attempts, error=redact_text(str(exc)),
                           sequence_id=sequence_id)
             _forget(svc._inflight, key, flight, exc)
+            svc.cache.forget(key)
             raise
         except BaseException as exc:
             _forget(svc._inflight, key, flight, exc)
+            svc.cache.forget(key)
             raise
         completion = result.completion  # the client's own object: no copy needed
         completion.sequence_id = sequence_id

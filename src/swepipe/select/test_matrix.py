@@ -14,6 +14,11 @@ execute tests (`test_vote`, `codemonkeys`, `agentless`) call `ensure(...)`, whic
 3. records the new outcomes (`record` is idempotent: a key already present is kept, so two
    processes that ran the same cell do not conflict), and returns every requested cell.
 
+On a Ray worker the matrix is a `SnapshotTestMatrix`: the driver reads the stored cells of the
+instances it sends (`snapshot_rows`, one query per chunk) and the worker's new cells travel back
+with the chunk's other rows. An instance runs on one worker at a time, so that snapshot is all a
+local run's lookups could see.
+
 Without a matrix in `extras` the selector uses a `MemoryTestMatrix`: correct, but nothing is
 reused beyond the call. Without an executor, missing cells are `missing` and nothing runs.
 Script texts are recorded in `contents` under their test id, so `test_runs` rows can be read back
@@ -29,6 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+import pyarrow as pa
 from pydantic import BaseModel
 
 from swepipe.errors import ExecutionError
@@ -122,23 +128,57 @@ class StoreTestMatrix:
 
     async def record(self, instance_id: str, runs: Sequence[TestRun],
                      texts: Mapping[str, str] | None = None) -> None:
-        rows = list({r.key: {"instance_id": instance_id, **r.model_dump()} for r in runs}.values())
-        tables: dict[str, list[dict[str, Any]]] = {"test_runs": rows}
-        if texts:
-            tables["contents"] = [{"content_hash": k, "text": v} for k, v in texts.items()]
-        if not rows and not texts:
+        unit = record_unit(instance_id, runs, texts)
+        if unit is None:
             return
         if self.writer is not None:
-            await self.writer.commit(RowsCommit(tables, ignore_existing=frozenset(tables)))
+            await self.writer.commit(unit)
             return
 
         def write() -> None:
             with self.store.transaction() as conn:
-                for name, part in tables.items():
+                for name, part in unit.tables.items():
                     if part:
                         insert_rows(conn, name, part, ignore_existing=True)
 
         await asyncio.to_thread(write)
+
+
+class SnapshotTestMatrix(MemoryTestMatrix):
+    """The matrix of a process without the store (a Ray worker): the cells the driver read for
+    the instances it sent, plus what this process ran; new cells go to `writer` as rows."""
+
+    def __init__(self, snapshot: Iterable[Mapping[str, Any]], writer: Any) -> None:
+        super().__init__()
+        self.writer = writer
+        for row in snapshot:
+            run = TestRun.model_validate(row)
+            self.cells.setdefault((row["instance_id"], run.key), run)
+
+    async def record(self, instance_id: str, runs: Sequence[TestRun],
+                     texts: Mapping[str, str] | None = None) -> None:
+        await super().record(instance_id, runs, texts)
+        unit = record_unit(instance_id, runs, texts)
+        if unit is not None:
+            await self.writer.commit(unit)
+
+
+def snapshot_rows(store: Store, instance_ids: Sequence[str]) -> pa.Table:
+    """Every stored cell of these instances, for a `SnapshotTestMatrix` (one query)."""
+    return store.query(load_query("select/test_matrix_snapshot"),
+                       {"instance_ids": list(instance_ids)})
+
+
+def record_unit(instance_id: str, runs: Sequence[TestRun],
+                texts: Mapping[str, str] | None = None) -> RowsCommit | None:
+    """The writer unit that records `runs` (one row per key) and script `texts`; None if empty."""
+    rows = list({r.key: {"instance_id": instance_id, **r.model_dump()} for r in runs}.values())
+    tables: dict[str, list[dict[str, Any]]] = {"test_runs": rows}
+    if texts:
+        tables["contents"] = [{"content_hash": k, "text": v} for k, v in texts.items()]
+    if not rows and not texts:
+        return None
+    return RowsCommit(tables, ignore_existing=frozenset(tables))
 
 
 class MatrixFill(BaseModel):

@@ -18,8 +18,8 @@ from swepipe.types import Choice, Completion, Usage
 
 
 class CallCache:
-    def __init__(self, store: Store, *, max_batch: int = 5000) -> None:
-        self.store = store
+    def __init__(self, store: Store, *, max_batch: int = 5000, read_only: bool = False) -> None:
+        self.store, self.read_only = store, read_only
         self.max_batch = max_batch
         self._known: dict[str, Completion] = {}
         self._pending: dict[str, list[asyncio.Future[Completion | None]]] = {}
@@ -34,6 +34,10 @@ class CallCache:
     def recall(self, request_hash: str) -> Completion | None:
         """The answer this process already knows, without a query."""
         return self._known.get(request_hash)
+
+    def forget(self, request_hash: str) -> None:
+        """A call this process was making failed or was cancelled (a shared cache lets the
+        callers waiting for it elsewhere make it themselves); nothing to do here."""
 
     async def lookup(self, request_hash: str) -> Completion | None:
         if request_hash in self._known:
@@ -68,7 +72,7 @@ class CallCache:
 
     def _query(self, hashes: list[str]) -> dict[str, Completion]:
         self.queries += 1
-        with self.store.connect() as conn:
+        with self.store.connect(read_only=self.read_only) as conn:
             with registered(conn, _hashes=pa.table({"request_hash": hashes})):
                 rows = conn.execute(load_query("store/call_cache_lookup")).fetchall()
         out = {}

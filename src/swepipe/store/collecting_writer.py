@@ -6,27 +6,21 @@ interface (`commit`, `submit`) and keeps the units; `ArrowBatch.pack` turns them
 tables (one per target table, plus the stage results' keys) to ship to the driver, and
 `ArrowBatch.units()` turns them back into the units that `write_units` commits in one
 transaction there. Attempt numbers are assigned by that commit, so a worker's `commit` returns
-None (not yet numbered).
-
-`MemoryCallCache` is a `CallCache` without a store: it answers from completions the driver
-seeded (the calls the store already holds for the instances sent) and from calls this process
-made itself.
+None (not yet numbered). (A worker's model calls are answered by the run's call broker:
+experiments/ray_calls.py.)
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 
-from swepipe.store.call_cache import CallCache
 from swepipe.store.codecs import OUTPUT_TABLE
 from swepipe.store.writer import RowsCommit, StageCommit, Unit
-from swepipe.types import Completion
 
 # The StageCommit fields that travel in `ArrowBatch.stage_keys` (everything but its rows).
 _KEY_FIELDS = ("stage", "config_hash", "instance_id", "instance_hash", "status", "error_class",
@@ -137,20 +131,3 @@ def _merge(name: str, parts: list[Any]) -> pa.Table:
         return pa.table({})
     return pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
 
-
-class MemoryCallCache(CallCache):
-    """A call cache with no store: seeded completions plus this process's own calls."""
-
-    def __init__(self, seed: Mapping[str, Completion] | None = None) -> None:
-        super().__init__(store=None)  # type: ignore[arg-type] - never queried
-        self.seed(seed or {})
-
-    def seed(self, completions: Mapping[str, Completion]) -> None:
-        """Add completions the driver read from the store (request hash -> completion)."""
-        for request_hash, completion in completions.items():
-            self._known.setdefault(request_hash, completion)
-
-    async def lookup(self, request_hash: str) -> Completion | None:
-        hit = self._known.get(request_hash)
-        # a call remembered from this process is a hit too: its row must say `from_cache`
-        return hit.model_copy(update={"from_cache": True}) if hit is not None else None
