@@ -9,7 +9,7 @@ ignored); no output row without its `done` mark; and the model calls of every do
 Every subprocess has a timeout and the loop is bounded, so the script always stops.
 
     python benchmarks/crash_safety.py [--config auto|builtin|FILE] [--instances 200]
-        [--kills 10] [--seed 0] [--latency-ms 50] [--executor local|ray]
+        [--kills 10] [--seed 0] [--latency-ms 50] [--executor local|ray] [--chunk-size N]
 """
 
 from __future__ import annotations
@@ -29,21 +29,19 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _bench_pipeline import BENCH_DIR, ServerProcess, prepare  # noqa: E402
 
 from swepipe.store import Store  # noqa: E402
+from swepipe.store.results import result_tables  # noqa: E402
 
 RUN_TIMEOUT_S = 600
-# stage outputs joined to their done attempt; key and content columns only
-OUTPUTS = {
-    "localizations": "o.sample_idx, o.pointer_idx, o.file_path, o.start_line, o.end_line, "
-                     "o.kind, o.symbol, o.rank",
-    "patches": "o.sample_idx, o.diff, o.content_hash, o.status, o.files",
-    "selections": "o.chosen_sample_idx, o.patch, o.method",
-}
+# result tables compared by content (store/results.py: no attempts, run ids, times, outputs)
+COMPARED = ("localizations", "patches", "selections", "test_runs")
 STAGE_OF = {"localizations": "localize", "patches": "generate", "selections": "select"}
 
 
-def run_cmd(store: Path, config: str, overrides: list[str], executor: str) -> list[str]:
+def run_cmd(store: Path, config: str, overrides: list[str], executor: str,
+            chunk_size: int | None = None) -> list[str]:
+    chunks = ["--chunk-size", str(chunk_size)] if chunk_size else []
     return [sys.executable, "-m", "swepipe.cli", "--store", str(store), "run", config,
-            *overrides, "--executor", executor, "--workers", "2"]
+            *overrides, "--executor", executor, "--workers", "2", *chunks]
 
 
 def env() -> dict[str, str]:
@@ -100,12 +98,8 @@ def snapshot(path: Path) -> dict[str, object]:
         "fresh_calls": q("SELECT count(*) AS n FROM sequences WHERE NOT from_cache")[0]["n"],
         "runs": q("SELECT count(*) AS n FROM runs")[0]["n"],
     }
-    for table, cols in OUTPUTS.items():
-        rows = q(f"SELECT o.config_hash, o.instance_id, {cols} FROM {table} AS o JOIN stage_runs "
-                 "AS s ON s.stage = $stage AND s.config_hash = o.config_hash AND "
-                 "s.instance_id = o.instance_id AND s.attempt = o.attempt "
-                 "WHERE s.status = 'done'".replace("$stage", f"'{STAGE_OF[table]}'"))
-        out[table] = sorted(map(repr, rows))
+    out.update(result_tables(store, COMPARED))
+    for table in STAGE_OF:
         out[f"{table}_orphans"] = q(
             f"SELECT count(*) AS n FROM {table} AS o WHERE NOT EXISTS (SELECT 1 FROM stage_runs "
             f"AS s WHERE s.stage = '{STAGE_OF[table]}' AND s.config_hash = o.config_hash AND "
@@ -123,6 +117,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--executor", choices=["local", "ray"], default="local")
+    parser.add_argument("--chunk-size", type=int, default=None,
+                        help="instances per Ray task (--executor ray): large chunks make kills "
+                             "land mid-chunk, losing the chunk's uncommitted work")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -133,17 +130,20 @@ def main() -> None:
         try:
             overrides.append(server.endpoint(8))
             ref = Path(shutil.copy(base, folder / "reference.duckdb"))
-            rc, span = run_to_end(run_cmd(ref, config, overrides, args.executor))
+            def cmd_for(store: Path) -> list[str]:
+                return run_cmd(store, config, overrides, args.executor, args.chunk_size)
+
+            rc, span = run_to_end(cmd_for(ref))
             print(f"uninterrupted run ({config}, {args.instances} instances, "
                   f"{args.executor}): exit {rc}, {span:.1f} s")
             # start-up: the same command on a finished store (imports, server, cache reads)
-            _, startup = run_to_end(run_cmd(ref, config, overrides, args.executor))
+            _, startup = run_to_end(cmd_for(ref))
             if args.executor == "ray":  # a finished store starts no Ray: half the run is start-up
                 startup = max(startup, 0.5 * span)
             work = max(span - startup, 0.5)
             print(f"start-up and resume check {startup:.1f} s, work {work:.1f} s")
             crash = Path(shutil.copy(base, folder / "crashed.duckdb"))
-            cmd = run_cmd(crash, config, overrides, args.executor)
+            cmd = cmd_for(crash)
             killed = 0
             for k in range(args.kills):
                 # from mid start-up to a slice of the work, so that ten kills fit in one run's
@@ -165,13 +165,13 @@ def main() -> None:
 def report(ref: dict, got: dict, killed: int, exits_ok: bool) -> None:
     lost = len(set(ref["keys"]) - set(got["keys"]))
     extra = len(set(got["keys"]) - set(ref["keys"]))
-    same = {t: ref[t] == got[t] for t in OUTPUTS}
-    orphans = sum(got[f"{t}_orphans"] for t in OUTPUTS)
+    same = {t: ref[t] == got[t] for t in COMPARED}
+    orphans = sum(got[f"{t}_orphans"] for t in STAGE_OF)
     print(f"stage results: reference {len(ref['keys'])}, interrupted {len(got['keys'])}; "
           f"lost {lost}, unexpected {extra}, duplicate done {got['duplicate_done']}, "
           f"failed attempts {got['failed']}")
     print("outputs equal: " + ", ".join(f"{t} {len(got[t])} rows {'yes' if same[t] else 'NO'}"
-                                        for t in OUTPUTS))
+                                        for t in COMPARED))
     print(f"orphan output rows {orphans}; done results without their model calls "
           f"{got['done_without_calls']}; model calls made {got['fresh_calls']} (reference "
           f"{ref['fresh_calls']}: a call in flight at a kill is made again), sequence rows "

@@ -2,8 +2,11 @@
 
 from swepipe.select.script_runner import ScriptRunConfig, exit_code_status
 from swepipe.select.test_matrix import (
-    MemoryTestMatrix, StoreTestMatrix, TestRun, ensure_scripts, script_id,
+    MemoryTestMatrix, SnapshotTestMatrix, StoreTestMatrix, TestRun, ensure_scripts, script_id,
+    snapshot_rows,
 )
+from swepipe.store.collecting_writer import ArrowBatch, CollectingWriter
+from swepipe.store.writer import write_units
 from swepipe.select.test_vote import TestVoteConfig, TestVoteSelector
 from swepipe.store.writer import StoreWriter
 
@@ -22,6 +25,24 @@ async def test_store_matrix_records_once_and_reads_back(store):
     assert await matrix.lookup("other", [("h1", "generated", "t1")]) == {}
     text = store.query("SELECT text FROM contents WHERE content_hash = 't1'").to_pylist()
     assert text == [{"text": "print('x')"}]
+
+
+async def test_a_snapshot_matrix_answers_like_the_store_and_collects_new_cells(store):
+    """What a Ray worker gets: the stored cells of its instances, read by the driver."""
+    stored = TestRun(patch_hash="h1", test_kind="regression", test_id="t1", status="passed")
+    await StoreTestMatrix(store).record("i1", [stored])
+    await StoreTestMatrix(store).record("i2", [stored.model_copy(update={"status": "failed"})])
+    writer = CollectingWriter()
+    matrix = SnapshotTestMatrix(snapshot_rows(store, ["i1"]).to_pylist(), writer)
+    keys = [("h1", "regression", "t1"), ("h2", "regression", "t1")]
+    assert await matrix.lookup("i1", keys) == await StoreTestMatrix(store).lookup("i1", keys)
+    assert await matrix.lookup("i2", keys) == {}  # not sent: not this worker's instance
+    fresh = TestRun(patch_hash="h2", test_kind="regression", test_id="t1", status="failed")
+    await matrix.record("i1", [fresh], {"t1": "script"})
+    assert (await matrix.lookup("i1", keys))[keys[1]].status == "failed"
+    with store.transaction() as conn:  # what the driver does with the worker's batch
+        write_units(conn, ArrowBatch.pack(writer.take()).units())
+    assert (await StoreTestMatrix(store).lookup("i1", keys))[keys[1]] == fresh
 
 
 async def test_scripts_share_one_working_copy_per_candidate_and_statuses_follow_exit_codes(

@@ -142,12 +142,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         show(config)
         return 0
     failed = run_pipeline(Store(args.store), config, executor=args.executor,
-                          workers=args.workers)
+                          workers=args.workers, chunk_size=args.chunk_size)
     return 1 if failed else 0
 
 
 def run_pipeline(store: Store, config: PipelineConfig, *, executor: str = "local",
-                 workers: int = 2) -> int:
+                 workers: int = 2, chunk_size: int | None = None) -> int:
     """Run every config of the grid: inputs checked first, live progress, and each failed
     result's stored error. Returns how many instances had a failed stage."""
     from swepipe import event_loop
@@ -164,7 +164,7 @@ def run_pipeline(store: Store, config: PipelineConfig, *, executor: str = "local
         if executor == "ray":
             from swepipe.experiments.ray_executor import run_with_ray
 
-            outcomes = run_with_ray(store, variant, workers=workers)
+            outcomes = run_with_ray(store, variant, workers=workers, chunk_size=chunk_size)
         else:
             outcomes, _ = event_loop.run(run_config(store, variant))
         failed += sum(o.failed for o in outcomes)
@@ -189,4 +189,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--executor", choices=["local", "ray"], default="local",
                    help="local: this process (default); ray: instances spread over Ray workers")
     p.add_argument("--workers", type=int, default=2, help="Ray workers (with --executor ray)")
+    p.add_argument("--chunk-size", type=int, help="instances per Ray task (default: about "
+                   "three chunks per worker, at most 50)")
     p.set_defaults(handler=cmd_run, take_extras=take_overrides, late_overrides=[])

@@ -43,9 +43,11 @@ class CallBroker:
         """A completion for this request, or None: the caller makes it and must `settle` it."""
         self.stats["claims"] += 1
         while True:
-            hit = await self.cache.lookup(request_hash)
-            # a settle may have landed while this coroutine waited to resume
-            hit = hit or self.cache.recall(request_hash)
+            hit = self.cache.recall(request_hash)
+            if hit is None and request_hash not in self.flights:  # in flight: not stored
+                hit = await self.cache.lookup(request_hash)
+                # a settle may have landed while this coroutine waited to resume
+                hit = hit or self.cache.recall(request_hash)
             if hit is not None:
                 self.stats["hits"] += 1
                 return hit

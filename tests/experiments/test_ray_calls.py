@@ -1,0 +1,75 @@
+"""The run's call broker (experiments/ray_calls.py) in this process: what Ray workers share."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+
+from swepipe.experiments.ray_calls import CallBroker, SharedCallCache
+from swepipe.models.client import OpenAIClient
+from swepipe.models.handle import Binding, ModelService
+from swepipe.models.local import endpoint_service
+from swepipe.models.scripted_rules import Rule, Script
+from swepipe.models.scripted_server import ScriptedServer
+from swepipe.models.settings import EndpointSettings
+from swepipe.store.collecting_writer import CollectingWriter
+from swepipe.store.writer import StoreWriter
+from swepipe.types import Message
+
+HELLO = [Message(role="user", content="hello")]
+
+
+@asynccontextmanager
+async def worker(server: ScriptedServer, broker: CallBroker) -> AsyncIterator[ModelService]:
+    """A worker's model service: its own client, the broker's call cache, no store."""
+    async with OpenAIClient(EndpointSettings(base_url=server.base_url, timeout_s=30)) as client:
+        yield ModelService(client, CollectingWriter(), SharedCallCache.of(broker), model="m")
+
+
+async def test_two_workers_asking_at_once_make_one_call(store):
+    store.schema_version()  # the store file exists (the broker opens it read-only)
+    script = Script(rules=[Rule(pattern="hello", reply="hi")], latency={"mean_ms": 200})
+    with ScriptedServer(script) as server:
+        broker = CallBroker(store.path)
+        async with worker(server, broker) as a, worker(server, broker) as b:
+            replies = await asyncio.gather(*(s.handle(Binding(instance_id=f"i{k}")).chat(HELLO)
+                                             for k, s in enumerate((a, b, a, b))))
+        assert {r.text for r in replies} == {"hi"}
+        assert server.stats()["chat"] == 1
+    assert (a.calls + b.calls, a.hits + b.hits) == (1, 3)
+    assert broker.counters()["waits"] == 3
+
+
+async def test_a_failed_call_lets_a_waiting_worker_make_it(store):
+    store.schema_version()
+    broker = CallBroker(store.path)
+    assert await broker.claim("h") is None  # worker A makes it
+    waiting = asyncio.create_task(broker.claim("h"))  # worker B waits for A
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    broker.settle("h", None)  # A's call failed
+    assert await waiting is None  # B makes it now
+    assert broker.counters()["waits"] == 1
+
+
+async def test_the_broker_answers_calls_the_store_already_holds(store):
+    with ScriptedServer(Script(rules=[Rule(pattern="hello", reply="hi")])) as server:
+        async with StoreWriter(store) as writer:
+            async with endpoint_service(store, writer, EndpointSettings(
+                    base_url=server.base_url), model="m") as service:
+                await service.handle(Binding(instance_id="i")).chat(HELLO)
+        broker = CallBroker(store.path)
+        async with worker(server, broker) as service:
+            reply = await service.handle(Binding(instance_id="i")).chat(HELLO)
+        assert reply.from_cache and reply.text == "hi"
+        assert server.stats()["chat"] == 1
+    assert service.calls == 0 and broker.counters()["hits"] == 1
+
+
+def test_a_broker_on_a_missing_store_file_fails_clearly(tmp_path):
+    broker = CallBroker(tmp_path / "absent.duckdb")
+    with pytest.raises(Exception, match="no store here"):
+        asyncio.run(broker.claim("h"))
