@@ -35,6 +35,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _bench_pipeline import ServerProcess, prepare  # noqa: E402
 
 from swepipe import event_loop  # noqa: E402
+from swepipe.execute.executors import Executors  # noqa: E402
+from swepipe.execute.sandbox import LocalSandbox  # noqa: E402
 from swepipe.experiments.commands import run_config  # noqa: E402
 from swepipe.experiments.config import load_config  # noqa: E402
 from swepipe.experiments.runner import Runner  # noqa: E402
@@ -165,7 +167,8 @@ class RecordingExecutor:
 
 async def recorded_run(store: Store, config: Any) -> tuple[list[Any], RecordingExecutor]:
     async with Runner.open(store, config) as runner:
-        recorder = runner.sandbox = RecordingExecutor(runner.sandbox)
+        recorder = RecordingExecutor(LocalSandbox(config.sandbox))
+        runner.executors = Executors.wrap(recorder)
         return await runner.run(), recorder
 
 
