@@ -162,7 +162,7 @@ async def test_embedder_mismatch_and_missing_checkout_are_input_errors(setup):
     ctx.embedder.name = "other-model"
     with pytest.raises(InputError, match="other-model"):
         await RetrievalLocalizer(cfg).locate(instance, ctx)
-    with pytest.raises(InputError, match="repo_dir"):
+    with pytest.raises(InputError, match="repos_dir"):
         await RetrievalLocalizer(config).locate(instance, StageContext(model=None))
 
 

@@ -109,7 +109,8 @@ class AgentlessLocalizer:
 
     async def locate(self, instance: Instance, ctx: StageContext) -> list[CodePointer]:
         if ctx.repo_dir is None:
-            raise InputError("agentless localization needs ctx.repo_dir", field="repo_dir")
+            raise InputError("agentless localization needs the repository: set repos_dir",
+                             field="repos_dir")
         if ctx.model is None:
             raise InputError("agentless localization needs a model", field="model")
         run = _Run(self, instance, ctx, Path(ctx.repo_dir))

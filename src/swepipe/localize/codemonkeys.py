@@ -91,7 +91,8 @@ class CodeMonkeysLocalizer:
 
     async def locate(self, instance: Instance, ctx: StageContext) -> list[CodePointer]:
         if ctx.repo_dir is None:
-            raise InputError("codemonkeys localization needs ctx.repo_dir", field="repo_dir")
+            raise InputError("codemonkeys localization needs the repository: set repos_dir",
+                             field="repos_dir")
         if ctx.model is None:
             raise InputError("codemonkeys localization needs a model", field="model")
         repo, model = Path(ctx.repo_dir), ctx.model

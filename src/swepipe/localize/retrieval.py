@@ -123,8 +123,8 @@ class RetrievalLocalizer:
     async def index_for(self, instance: Instance, ctx: StageContext) -> ChunkIndex:
         """The (cached, persisted) index of the instance's repository at its base commit."""
         if ctx.repo_dir is None:
-            raise InputError("retrieval localization needs ctx.repo_dir (a checkout)",
-                             field="repo_dir")
+            raise InputError("retrieval localization needs the repository: set repos_dir",
+                             field="repos_dir")
         key = (instance.repo, instance.base_commit)
         if key in self._opened:
             self._opened.move_to_end(key)
