@@ -102,9 +102,10 @@ def test_an_endpoint_refusing_the_key_is_reported_and_a_good_one_runs(pipeline, 
         assert "sk-wrong" not in err
     with ScriptedServer(Script(default="pkg/mod.py")) as srv:
         # reachable: the run goes on (the generator's replies are no diff, it fails per result)
-        run(store, [*without(overrides, "model.script"), "generate.component=oracle"],
+        run(store, [*without(overrides, "model.script"), "generate.component=oracle",
+                    "hypers={generate.code_version: ['1', '2']}"],
             f"model.endpoint.base_url={srv.base_url}")
-        assert srv.stats().get("models") == 1  # probed once
+        assert srv.stats().get("models") == 1  # probed once for the two configs of the grid
     assert stage_rows(store) > 0
 
 

@@ -154,9 +154,9 @@ def run_pipeline(store: Store, config: PipelineConfig, *, executor: str = "local
     from swepipe.experiments.config import build_stages, expand_hypers, grid_labels
     from swepipe.experiments.preflight import check_run, failure_lines
 
-    variants = expand_hypers(config)
+    variants, probed = expand_hypers(config), set()
     for variant in variants:  # every config of the grid is checked before any runs
-        check_run(store, variant, build_stages(variant))
+        check_run(store, variant, build_stages(variant), probed=probed)
     failed = 0
     for label, variant in zip(grid_labels(config), variants):
         if len(variants) > 1:

@@ -31,14 +31,18 @@ PROBE_TIMEOUT_S = 4.0
 """Per phase of the probe (connect, read); the whole probe stays under 10 s."""
 
 
-def check_run(store: Store, config: PipelineConfig,
-              stages: dict[str, BuiltStage]) -> list[Instance]:
-    """The run's instances, after checking the dataset, `repos_dir` and the endpoints."""
+def check_run(store: Store, config: PipelineConfig, stages: dict[str, BuiltStage], *,
+              probed: set[str] | None = None) -> list[Instance]:
+    """The run's instances, after checking the dataset, `repos_dir` and the endpoints (those
+    not in `probed`, which collects what was probed)."""
     instances = check_dataset(store, config)
     if any(getattr(b.component, "needs_repo", True) for b in stages.values()):
         check_repos(config, instances)
     for key, endpoint in endpoints(config, stages):
-        probe_endpoint(key, endpoint)
+        if probed is None or endpoint.base_url not in probed:
+            probe_endpoint(key, endpoint)
+        if probed is not None:  # the configs of a grid share their endpoints: probe each once
+            probed.add(endpoint.base_url)
     return instances
 
 
