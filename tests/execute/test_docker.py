@@ -138,7 +138,9 @@ async def test_commands_run_in_the_activated_environment_at_testbed(harness, tmp
     # this interpreter's path, as components write it for the local sandbox, means `python`
     out = await executor.run(repo, [sys.executable, "-c", "import sys; print(sys.prefix)"])
     assert out.exit_code == 0 and out.stdout.strip() == "/usr"
-    assert leftovers(token) == []
+    failing = await executor.run(repo, ["sh", "-c", "echo no >&2; exit 3"])
+    assert (failing.exit_code, failing.stderr) == (3, "no\n")
+    assert leftovers(token) == []  # removed after success and after failure
 
 
 async def test_no_network_inside(harness):

@@ -143,20 +143,23 @@ class DockerExecutor:
                 local_template=c.image_template, hub_template=c.hub_template)
         return self.image
 
-    async def _docker(self, *args: str, stdin: bytes | None = None) -> bytes:
+    async def _docker(self, *args: str, stdin: bytes | None = None) -> tuple[int, str]:
+        """(exit code, stderr) of a docker CLI call limited to `start_timeout_s`."""
         proc = await asyncio.create_subprocess_exec(
             self.config.docker, *args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, env=_cli_env())
         try:
-            out, err = await asyncio.wait_for(proc.communicate(stdin),
-                                              self.config.start_timeout_s)
+            _, err = await asyncio.wait_for(proc.communicate(stdin), self.config.start_timeout_s)
         except TimeoutError:
             _kill(proc)
             await proc.wait()
             raise ExecutionError(f"docker {args[0]} took over {self.config.start_timeout_s}s")
-        if proc.returncode != 0:
-            raise ExecutionError(f"docker {args[0]} failed: {err.decode()[-500:].strip()}")
-        return out
+        return int(proc.returncode or 0), err.decode(errors="replace")
+
+    async def _checked(self, *args: str, stdin: bytes | None = None) -> None:
+        code, err = await self._docker(*args, stdin=stdin)
+        if code != 0:
+            raise ExecutionError(f"docker {args[0]} failed: {err[-500:].strip()}")
 
     @asynccontextmanager
     async def container(self) -> AsyncIterator[str]:
@@ -203,18 +206,14 @@ class DockerExecutor:
         entries = {f"swepipe/{n}.diff": text for n, text in patches.items()}
         entries.update({f"swepipe/{n}": text for n, text in scripts.items()})
         entries["swepipe/apply.sh"] = _apply_script(list(patches), c.workdir)
-        await self._docker("cp", "-", f"{name}:/tmp", stdin=_tar(entries))
+        await self._checked("cp", "-", f"{name}:/tmp", stdin=_tar(entries))
         if files:
-            await self._docker("cp", "-", f"{name}:{c.workdir}", stdin=_tar(files))
-        proc = await asyncio.create_subprocess_exec(
-            c.docker, "exec", name, "bash", "/tmp/swepipe/apply.sh", stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env=_cli_env())
-        _, err_bytes = await asyncio.wait_for(proc.communicate(), c.start_timeout_s)
-        err = err_bytes.decode(errors="replace")
-        if proc.returncode == _APPLY_FAILED:
+            await self._checked("cp", "-", f"{name}:{c.workdir}", stdin=_tar(files))
+        code, err = await self._docker("exec", name, "bash", "/tmp/swepipe/apply.sh")
+        if code == _APPLY_FAILED:
             which = next((n for n in patches if f"{n} did not apply" in err), "patch")
             raise PatchRejected("apply_failed", err[-800:], which)
-        if proc.returncode != 0:
+        if code != 0:
             raise ExecutionError(f"applying patches failed: {err[-500:].strip()}")
 
     def script(self, command: Sequence[str]) -> str:
