@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from swepipe.datasets.ingest import ingest_instances
+from swepipe.errors import ExecutionError
+from swepipe.evaluation.official import ensure_swebench
 from swepipe.execute.test_specs import END_TEST_OUTPUT, START_TEST_OUTPUT
 from swepipe.store.store import Store
 from swepipe.types import Instance
@@ -77,3 +79,12 @@ def legacy_folder(root: Path, outputs: dict[str, str], report: dict[str, list[st
     (root / "report.json").write_text(json.dumps(report))
     write_predictions(root / "predictions.jsonl", model="acme")
     return root
+
+
+@pytest.fixture(scope="session")
+def swebench_dir() -> Path:
+    """The official package, installed with --no-deps into its own folder (once per machine)."""
+    try:
+        return ensure_swebench()
+    except ExecutionError as exc:  # no package index reachable
+        pytest.skip(f"the official swebench package cannot be installed: {exc}")

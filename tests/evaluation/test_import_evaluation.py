@@ -184,3 +184,25 @@ def test_a_bad_predictions_file_loses_nothing(graded_store, tmp_path):
     with pytest.raises(InputError, match=r"p.jsonl:2: not JSON"):
         import_evaluation(graded_store, logs, predictions=bad)
     assert set(_counts(graded_store).values()) == {0}
+
+
+def test_a_bundled_predictions_file_already_imported_adds_no_candidate_set(graded_store,
+                                                                          tmp_path):
+    folder = legacy_folder(tmp_path / "acme-run", {IDS[0]: GOOD}, {"resolved": [IDS[0]]})
+    import_predictions(graded_store, folder / "predictions.jsonl", "acme predictions")
+    configs = _counts(graded_store)["configs"]
+    assert import_evaluation(graded_store, folder).verdicts == 1
+    assert _counts(graded_store)["configs"] == configs
+
+
+def test_an_instance_of_a_repository_without_a_parser_is_a_clear_error(store, tmp_path):
+    from swepipe.datasets.ingest import ingest_instances
+    from swepipe.types import Instance
+
+    ingest_instances(store, [Instance(instance_id="acme__tool-1", repo="acme/tool",
+                                      base_commit="0" * 40, problem_statement="p",
+                                      fail_to_pass=["t"])], "other", "test")
+    logs = log_tree(tmp_path, {"acme__tool-1": GOOD}, {})
+    with pytest.raises(InputError, match="no SWE-bench log parser for repository 'acme/tool'"):
+        import_evaluation(store, logs)
+    assert _counts(store)["harness_verdicts"] == 0

@@ -9,9 +9,8 @@ import pytest
 
 from swepipe.cli import main
 from swepipe.datasets.ingest import ingest_file
-from swepipe.errors import ExecutionError
 from swepipe.evaluation.importer import import_evaluation
-from swepipe.evaluation.official import ensure_swebench, parity
+from swepipe.evaluation.official import parity
 from swepipe.rewards.compute import compute_rewards
 from swepipe.rewards.predictions import import_predictions, inject_gold
 from swepipe.store.codecs import to_rows
@@ -23,14 +22,6 @@ from swepipe.types import Selection
 FOLDERS = ("auto-code-rover-run-1", "SWE-bench_check_harness")
 OUTCOMES = ["resolved", "gold_pass_rate", "fail_to_pass_rate", "pass_to_pass_rate",
             "levenshtein_similarity"]
-
-
-@pytest.fixture(scope="module")
-def swebench_dir(tmp_path_factory) -> Path:
-    try:
-        return ensure_swebench()
-    except ExecutionError as exc:  # no package index reachable
-        pytest.skip(f"the official swebench package cannot be installed: {exc}")
 
 
 def _lite_store(path: Path, shared: Path) -> Store:

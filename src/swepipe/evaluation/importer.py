@@ -2,11 +2,12 @@
 
 Per instance of the input (`formats.read_evaluation`):
 
-1. **The candidate.** The patch comes from `--predictions FILE` or the predictions file that came
-   with the input (imported as a candidate set, as `import-predictions` does, named after the
-   evaluation); else from candidates already imported with `import-predictions` whose
-   `model_name_or_path` and instance match (without a model in the input: the one diff stored for
-   the instance); else from the log's own `patch.diff` (a new candidate set). An instance the
+1. **The candidate.** The patch comes from `--predictions FILE` (imported as a candidate set, as
+   `import-predictions` does, named after the evaluation); else from candidates already imported
+   with `import-predictions` whose `model_name_or_path` and instance match (without a model in
+   the input: the one diff stored for the instance); else from the predictions file that came
+   with the input (legacy folder, leaderboard submission; imported like `--predictions`); else
+   from the log's own `patch.diff` (a candidate set `<name> (harness patches)`). An instance the
    harness reports with no patch (`empty_patch`, `no_generation`) gets an empty candidate. An
    instance with none of these is counted and left out.
 2. **swepipe's grade.** Where test output exists it is graded (`execute.grading`) with the
@@ -102,17 +103,22 @@ class _Candidates:
     def __init__(self, conn: duckdb.DuckDBPyConnection, ev: Evaluation, ids: list[str],
                  predictions: Path | None) -> None:
         self.explicit: dict[str, str] = {}
-        path = predictions or ev.predictions
-        if path is not None:
-            rows = read_predictions(path)
-            write_predictions(conn, rows, ev.name, hashlib.sha256(path.read_bytes()).hexdigest(),
-                              source=path)
+        if predictions is not None:
+            rows = read_predictions(predictions)
+            write_predictions(conn, rows, ev.name, _file_checksum(predictions),
+                              source=predictions)
             self.explicit = {r["instance_id"]: r["model_patch"] for r in rows}
         self.stored: dict[tuple[str, str | None], set[str]] = {}
         for row in conn.execute(load_query("evaluation/prediction_candidates"),
                                 {"ids": ids}).fetchall():
             self.stored.setdefault((row[0], row[1]), set()).add(row[2])
             self.stored.setdefault((row[0], None), set()).add(row[2])
+        # the predictions file that came with the input: imported only when a verdict needs it
+        self.bundled_path = ev.predictions if predictions is None else None
+        self.bundled = ({r["instance_id"]: r["model_patch"]
+                         for r in read_predictions(self.bundled_path)}
+                        if self.bundled_path else {})
+        self.bundled_used = False
         self.from_logs: list[dict[str, Any]] = []
 
     def diff(self, record: HarnessRecord) -> str | None:
@@ -121,21 +127,28 @@ class _Candidates:
         found = self.stored.get((record.instance_id, record.model), set())
         if len(found) == 1:
             return next(iter(found))
-        if record.patch is not None:
+        if record.instance_id in self.bundled:
+            self.bundled_used = True
+            return self.bundled[record.instance_id]
+        if record.patch is not None or record.status in NO_PATCH:
+            patch = record.patch or ""
             self.from_logs.append({"instance_id": record.instance_id,
-                                   "model_name_or_path": record.model,
-                                   "model_patch": record.patch})
-            return record.patch
-        if record.status in NO_PATCH:
-            self.from_logs.append({"instance_id": record.instance_id,
-                                   "model_name_or_path": record.model, "model_patch": ""})
-            return ""
+                                   "model_name_or_path": record.model, "model_patch": patch})
+            return patch
         return None
 
-    def write_log_patches(self, conn: duckdb.DuckDBPyConnection, name: str) -> None:
+    def write(self, conn: duckdb.DuckDBPyConnection, name: str) -> None:
+        """The candidate sets this import's verdicts need that are not in the store yet."""
+        if self.bundled_used and self.bundled_path:
+            write_predictions(conn, read_predictions(self.bundled_path), name,
+                              _file_checksum(self.bundled_path), source=self.bundled_path)
         if self.from_logs:
             write_predictions(conn, self.from_logs, f"{name} (harness patches)",
                               _rows_checksum(self.from_logs))
+
+
+def _file_checksum(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _cause(grade: grading.Grade | None, reason: str | None, instance: dict[str, Any]) -> str:
@@ -230,7 +243,7 @@ def import_evaluation(store: Store, path: str | Path, *, name: str | None = None
                              "format": ev.format, "harness_status": record.status,
                              "harness_resolved": record.resolved, "graded_resolved": graded,
                              "reason": reason, "source_path": record.source})
-        candidates.write_log_patches(conn, ev.name)
+        candidates.write(conn, ev.name)
         before = conn.execute(load_query("evaluation/counts")).fetchall()[0]
         insert_rows(conn, "harness_verdicts", verdicts, ignore_existing=True)
         insert_rows(conn, "test_runs", tests, ignore_existing=True)
