@@ -94,10 +94,12 @@ def instance_image(instance_id: str, repo: Path) -> str:
     layout = f"{base}\n{commit}\n/testbed + {_PTH}"  # change this and images are rebuilt
     key = hashlib.sha256(layout.encode()).hexdigest()[:16]
     name = image_names(instance_id)[0]
-    if image_present("docker", name) and _docker(
-            "image", "inspect", "--format", f'{{{{index .Config.Labels "{RECIPE_LABEL}"}}}}',
-            name) == key:
-        return name
+    stale = None
+    if image_present("docker", name):
+        if _docker("image", "inspect", "--format",
+                   f'{{{{index .Config.Labels "{RECIPE_LABEL}"}}}}', name) == key:
+            return name
+        stale = _docker("image", "inspect", "--format", "{{.Id}}", name)
     cid = _docker("create", base, "true")
     try:
         _docker("cp", "-", f"{cid}:/", stdin=_repo_tar(repo))
@@ -105,4 +107,6 @@ def instance_image(instance_id: str, repo: Path) -> str:
                 "WORKDIR /testbed", cid, name)
     finally:
         _docker("rm", "-f", cid)
+    if stale:  # the image of an older recipe, untagged now
+        subprocess.run(["docker", "rmi", stale], capture_output=True, check=False)
     return name
