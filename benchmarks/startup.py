@@ -95,6 +95,9 @@ def main() -> int:
             t = wall([*SWEPIPE, "--store", store, *argv], args.repeat)
             print(f"swepipe {' '.join(argv):<24} {t * 1000:7.0f} ms  {t / baseline:5.1f}x "
                   "(whole command, empty store)")
+    # its work is loading the config and importing and building the preset's components
+    t = wall([*SWEPIPE, "run", "agentless", "--show"], max(1, args.repeat // 2))
+    print(f"swepipe {'run agentless --show':<24} {t * 1000:7.0f} ms  {t / baseline:5.1f}x (whole command)")
     top, heavy = import_profile()
     print("slowest imports of `swepipe --help` (cumulative):")
     for us, name in top:
