@@ -97,7 +97,8 @@ def main() -> int:
                   "(whole command, empty store)")
     # its work is loading the config and importing and building the preset's components
     t = wall([*SWEPIPE, "run", "agentless", "--show"], max(1, args.repeat // 2))
-    print(f"swepipe {'run agentless --show':<24} {t * 1000:7.0f} ms  {t / baseline:5.1f}x (whole command)")
+    print(f"swepipe {'run agentless --show':<24} {t * 1000:7.0f} ms  {t / baseline:5.1f}x "
+          "(whole command)")
     top, heavy = import_profile()
     print("slowest imports of `swepipe --help` (cumulative):")
     for us, name in top:
