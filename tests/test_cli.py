@@ -178,10 +178,11 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
 def test_sql_json_is_one_array_and_jsonl_one_object_per_line(tmp_path, capsys):
     store, name = _store_with_long_dataset_name(tmp_path)
     query = "SELECT instance_id, 1 AS n FROM instances UNION ALL SELECT 'x', 2"
-    assert main(["--store", str(store.path), "sql", query + " ORDER BY n", "--format", "json"]) == 0
+    sql = ["--store", str(store.path), "sql", query + " ORDER BY n", "--format"]
+    assert main([*sql, "json"]) == 0
     assert json.loads(capsys.readouterr().out) == [{"instance_id": "o__r-1", "n": 1},
                                                    {"instance_id": "x", "n": 2}]
-    assert main(["--store", str(store.path), "sql", query + " ORDER BY n", "--format", "jsonl"]) == 0
+    assert main([*sql, "jsonl"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [json.loads(line)["n"] for line in lines] == [1, 2]
 

@@ -132,7 +132,8 @@ def test_an_endpoint_that_is_not_an_openai_root_is_refused(pipeline, capsys):
         root = srv.base_url.removesuffix("/v1")  # a common mistake: no /v1
         assert run(store, overrides, f"model.endpoint.base_url={root}") == 2
     err = capsys.readouterr().err
-    assert f"{root} answered GET /models with HTTP 404 (is it the OpenAI root, ending in /v1?)" in err
+    assert (f"{root} answered GET /models with HTTP 404 (is it the OpenAI root, ending in /v1?)"
+            in err)
 
 
 def test_run_pipeline_shows_live_progress_on_a_terminal(setup, capsys, monkeypatch):  # noqa: F811
