@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.table import Table
 
 from swepipe.errors import InputError
-from swepipe.rewards.calibration import calibration_table, fit_predicted_resolved
 from swepipe.rewards.compute import in_metric_order, metric_scale
 from swepipe.store.sql_files import load_query
 from swepipe.store.store import Store
@@ -74,6 +73,9 @@ def print_summary(store: Store, console: Console | None = None, stage: str | Non
 
 def print_calibration(store: Store, console: Console | None = None) -> None:
     """Fit `predicted_resolved`, then print AUC / Spearman of every cheap reward (it included)."""
+    # scipy (~1 s to import) only when calibration is asked for, not for every report
+    from swepipe.rewards.calibration import calibration_table, fit_predicted_resolved
+
     console = console or Console(width=200)
     fit = fit_predicted_resolved(store)
     console.print(str(fit) if fit else
