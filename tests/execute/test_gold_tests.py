@@ -54,6 +54,24 @@ async def test_candidate_that_breaks_a_pass_to_pass_test_does_not_resolve(instan
     assert result.passed("FAIL_TO_PASS") == (1, 1)
 
 
+
+async def test_a_skipped_pass_to_pass_test_resolves_a_skipped_fail_to_pass_does_not(
+        instance, repo, sandbox):
+    # SWE-bench's rules: a skip is not a regression, and not a fix either
+    mul = (repo / "tests/test_mul.py").read_text()
+    skip_mul = instance.patch + make_diff({"tests/test_mul.py": mul}, {
+        "tests/test_mul.py": "import pytest\n" + mul.replace("def test_mul", "@pytest.mark.skip\n"
+                                                               "def test_mul")})
+    result = await run_gold_tests(instance, skip_mul, sandbox, repo)
+    assert statuses(result)["tests/test_mul.py::test_mul"] == "skipped" and result.resolved
+    conftest = ("import pytest\n\n\ndef pytest_collection_modifyitems(items):\n"
+                "    for item in items:\n        if item.name == 'test_add':\n"
+                "            item.add_marker(pytest.mark.skip)\n")
+    skip_add = instance.patch + make_diff({}, {"conftest.py": conftest})
+    result = await run_gold_tests(instance, skip_add, sandbox, repo)
+    assert statuses(result)["tests/test_add.py::test_add"] == "skipped"
+    assert not result.resolved
+
 async def test_candidate_that_hangs_gives_timeout_outcomes(instance, repo, sandbox):
     ops = (repo / "calc/ops.py").read_text()
     hang = make_diff({"calc/ops.py": ops}, {"calc/ops.py": ops.replace(
