@@ -148,3 +148,19 @@ def test_run_pipeline_shows_live_progress_on_a_terminal(setup, capsys, monkeypat
     err = capsys.readouterr().err
     assert "\x1b[?25l" in err  # rich's live display hides the cursor while it redraws
     assert "model calls 7" in err
+
+
+def test_an_endpoint_that_never_answers_fails_within_the_probe_bound(pipeline, capsys):
+    # connects (the kernel accepts into the backlog) but no reply ever comes: one read timeout,
+    # not every call's retries
+    store, overrides = pipeline
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/v1"
+        start = time.monotonic()
+        assert run(store, overrides, f"model.endpoint.base_url={url}") == 2
+        assert time.monotonic() - start < 10
+    err = capsys.readouterr().err
+    assert f"model.endpoint.base_url: cannot reach {url}: ReadTimeout" in err
+    assert stage_rows(store) == 0

@@ -120,9 +120,9 @@ def probe_endpoint(key: str, endpoint: EndpointSettings) -> None:
     api_key = endpoint.api_key()
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
-        response = httpx.get(url, headers=headers, timeout=httpx.Timeout(
-            PROBE_TIMEOUT_S, write=1.0, pool=1.0),
-                             follow_redirects=True)
+        # no redirects: one connect and one read bound the probe (4 s + 4 s, plus write/pool)
+        response = httpx.get(url, headers=headers, follow_redirects=False,
+                             timeout=httpx.Timeout(PROBE_TIMEOUT_S, write=1.0, pool=1.0))
     except httpx.HTTPError as exc:
         reason = redact_text(str(exc), (api_key, *url_secrets(endpoint.base_url)))
         raise InputError(f"{key}: cannot reach {redact_url(endpoint.base_url)}: "
