@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from swepipe.cli import main
 from swepipe.datasets.ingest import ingest_file
 from swepipe.evaluation.importer import import_evaluation

@@ -19,7 +19,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,6 @@ class Evaluation:
     """A predictions file that came with the input (legacy folder, leaderboard submission)."""
     rest_unresolved: bool = False
     """Instances of the dataset the input does not list count unresolved (leaderboard)."""
-    notes: list[str] = field(default_factory=list)
 
 
 def _json(path: Path) -> Any:

@@ -203,6 +203,28 @@ def _rest_of_dataset(conn: duckdb.DuckDBPyConnection, ev: Evaluation, dataset: s
             if iid not in seen]
 
 
+def _verdict(ev: Evaluation, record: HarnessRecord, instance: dict[str, Any], diff: str,
+             report: EvaluationReport) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The `harness_verdicts` row and `test_runs` rows of one record, counted in `report`."""
+    run_hash, graded, reason, rows = _run_hash(diff), None, None, []
+    if record.test_output is not None and diff:
+        rows, grade, reason = _grade_rows(record, instance, run_hash)
+        graded = bool(grade and grade.resolved)
+        report.graded += 1
+        if record.resolved is not None and graded != record.resolved:
+            reason = _cause(grade, reason, instance)
+            report.disagreements.append(Disagreement(
+                record.instance_id, record.resolved, graded, reason))
+    report.resolved_harness += bool(record.resolved)
+    report.resolved_graded += bool(graded)
+    verdict = {"evaluation": ev.name, "instance_id": record.instance_id,
+               "revision": instance["revision"], "patch_hash": run_hash, "model": record.model,
+               "format": ev.format, "harness_status": record.status,
+               "harness_resolved": record.resolved, "graded_resolved": graded,
+               "reason": reason, "source_path": record.source}
+    return verdict, rows
+
+
 def import_evaluation(store: Store, path: str | Path, *, name: str | None = None,
                       predictions: str | Path | None = None,
                       dataset: str | None = None) -> EvaluationReport:
@@ -226,23 +248,9 @@ def import_evaluation(store: Store, path: str | Path, *, name: str | None = None
             if diff is None:
                 report.no_candidate.append(record.instance_id)
                 continue
-            run_hash, graded, reason = _run_hash(diff), None, None
-            if record.test_output is not None and diff:
-                rows, grade, reason = _grade_rows(record, instance, run_hash)
-                tests += rows
-                graded = bool(grade and grade.resolved)
-                report.graded += 1
-                if record.resolved is not None and graded != record.resolved:
-                    reason = _cause(grade, reason, instance)
-                    report.disagreements.append(Disagreement(
-                        record.instance_id, record.resolved, graded, reason))
-            report.resolved_harness += bool(record.resolved)
-            report.resolved_graded += bool(graded)
-            verdicts.append({"evaluation": ev.name, "instance_id": record.instance_id,
-                             "revision": instance["revision"], "patch_hash": run_hash, "model": record.model,
-                             "format": ev.format, "harness_status": record.status,
-                             "harness_resolved": record.resolved, "graded_resolved": graded,
-                             "reason": reason, "source_path": record.source})
+            verdict, rows = _verdict(ev, record, instance, diff, report)
+            verdicts.append(verdict)
+            tests += rows
         candidates.write(conn, ev.name)
         before = conn.execute(load_query("evaluation/counts")).fetchall()[0]
         insert_rows(conn, "harness_verdicts", verdicts, ignore_existing=True)

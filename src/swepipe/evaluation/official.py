@@ -36,7 +36,9 @@ WORKER = Path(__file__).with_name("official_worker.py")
 def default_dir() -> Path:
     """`$SWEPIPE_SWEBENCH_DIR`, else a per-version folder in the temp directory."""
     env = os.environ.get("SWEPIPE_SWEBENCH_DIR")
-    return Path(env) if env else Path(tempfile.gettempdir()) / f"swepipe-swebench-{SWEBENCH_VERSION}"
+    if env:
+        return Path(env)
+    return Path(tempfile.gettempdir()) / f"swepipe-swebench-{SWEBENCH_VERSION}"
 
 
 def ensure_swebench(target: Path | None = None) -> Path:
