@@ -51,7 +51,8 @@ def write_predictions(path: Path, ids=IDS, model: str = MODEL) -> Path:
 
 
 def log_tree(root: Path, outputs: dict[str, str], reports: dict[str, bool],
-             run_id: str = "run1", with_patch: bool = True) -> Path:
+             run_id: str = "run1", with_patch: bool = True,
+             tests_status: dict[str, dict] | None = None) -> Path:
     """`root/logs/run_evaluation/<run_id>/<model>/<id>/` for each id of `outputs`."""
     tree = root / "logs" / "run_evaluation" / run_id / MODEL.replace("/", "__")
     for instance_id, body in outputs.items():
@@ -63,7 +64,9 @@ def log_tree(root: Path, outputs: dict[str, str], reports: dict[str, bool],
         if instance_id in reports:
             (d / "report.json").write_text(json.dumps({instance_id: {
                 "patch_is_None": False, "patch_exists": True,
-                "patch_successfully_applied": True, "resolved": reports[instance_id]}}))
+                "patch_successfully_applied": True, "resolved": reports[instance_id],
+                **({"tests_status": tests_status[instance_id]}
+                   if tests_status and instance_id in tests_status else {})}}))
     return root / "logs"
 
 

@@ -205,3 +205,16 @@ def test_an_instance_of_a_repository_without_a_parser_is_a_clear_error(store, tm
     with pytest.raises(InputError, match="no SWE-bench log parser for repository 'acme/tool'"):
         import_evaluation(store, logs)
     assert _counts(store)["harness_verdicts"] == 0
+
+
+def test_a_disagreement_from_other_test_lists_names_them(graded_store, tmp_path):
+    skip_fails = GOOD.replace("SKIPPED t.py::test_skip", "FAILED t.py::test_skip")
+    status = {"FAIL_TO_PASS": {"success": ["t.py::test_fix"], "failure": []},
+              "PASS_TO_PASS": {"success": ["t.py::test_old", "t.py::test_new"], "failure": []}}
+    logs = log_tree(tmp_path, {IDS[0]: skip_fails}, {IDS[0]: True},
+                    tests_status={IDS[0]: status})
+    (d,) = import_evaluation(graded_store, logs).disagreements
+    assert (d.instance_id, d.harness_resolved, d.graded_resolved) == (IDS[0], True, False)
+    assert d.cause == ("the report graded other test lists: 1 tests not in the store's "
+                       "(t.py::test_new), 1 of the store's missing (t.py::test_skip)")
+    assert _verdicts(graded_store)[IDS[0]]["reason"] == d.cause

@@ -42,6 +42,8 @@ class HarnessRecord:
     """The evaluated patch, when the input carries it (`patch.diff`)."""
     test_output: str | None = None
     """Test output in the modern shape (with the Start/End markers), when there is one."""
+    report_tests: frozenset[str] | None = None
+    """The FAIL_TO_PASS and PASS_TO_PASS ids the harness's report graded (`tests_status`)."""
 
 
 @dataclass
@@ -154,13 +156,18 @@ def read_legacy_logs(folder: Path) -> Evaluation:
 def _tree_record(instance_dir: Path) -> HarnessRecord:
     instance_id, model = instance_dir.name, instance_dir.parent.name.replace("__", "/")
     report_path = instance_dir / "report.json"
-    status, resolved = "unknown", None
+    status, resolved, graded_ids = "unknown", None, None
     if report_path.is_file():
         report = _json(report_path)
         entry = report.get(instance_id) if isinstance(report, dict) else None
         if not isinstance(entry, dict):
             raise InputError(f"no entry for {instance_id}", source=str(report_path))
         resolved = bool(entry.get("resolved"))
+        tests = entry.get("tests_status")
+        if isinstance(tests, dict):
+            graded_ids = frozenset(t for kind in ("FAIL_TO_PASS", "PASS_TO_PASS")
+                                   for part in ("success", "failure")
+                                   for t in (tests.get(kind) or {}).get(part) or ())
         status = ("resolved" if resolved else "empty_patch" if entry.get("patch_is_None")
                   else "no_apply" if not entry.get("patch_successfully_applied")
                   else "unresolved")
@@ -169,7 +176,8 @@ def _tree_record(instance_dir: Path) -> HarnessRecord:
     return HarnessRecord(
         instance_id, model, status, resolved, str(instance_dir),
         patch=patch.read_text(encoding="utf-8", errors="replace") if patch.is_file() else None,
-        test_output=out.read_text(encoding="utf-8", errors="replace") if out.is_file() else None)
+        test_output=out.read_text(encoding="utf-8", errors="replace") if out.is_file() else None,
+        report_tests=graded_ids)
 
 
 def read_log_tree(root: Path) -> Evaluation:

@@ -151,17 +151,23 @@ def _file_checksum(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _cause(grade: grading.Grade | None, reason: str | None, instance: dict[str, Any]) -> str:
+def _cause(record: HarnessRecord, grade: grading.Grade | None, reason: str | None,
+           instance: dict[str, Any]) -> str:
     if grade is None:
         return f"the output has no test results: {reason}"
+    ours = set(instance["fail_to_pass"]) | set(instance["pass_to_pass"])
+    if record.report_tests is not None and record.report_tests != ours:
+        extra, lacking = sorted(record.report_tests - ours), sorted(ours - record.report_tests)
+        return (f"the report graded other test lists: {len(extra)} tests not in the store's "
+                f"({', '.join(extra[:3])}), {len(lacking)} of the store's missing "
+                f"({', '.join(lacking[:3])})")
     if not grade.resolved:
         shown = ", ".join(grade.failing[:3]) + (" ..." if len(grade.failing) > 3 else "")
         return (f"{len(grade.failing)} of the store's tests do not succeed ({shown}); the "
                 f"harness graded other test lists or output")
-    n = len(instance["fail_to_pass"]) + len(instance["pass_to_pass"])
-    return (f"all {n} tests of the store's FAIL_TO_PASS/PASS_TO_PASS succeed in the output; the "
-            f"harness of that time graded other lists (the store's revision dropped or renamed "
-            f"tests) or parsed the output differently")
+    return (f"all {len(ours)} tests of the store's FAIL_TO_PASS/PASS_TO_PASS succeed in the "
+            f"output; the harness of that time graded other lists (the store's revision dropped "
+            f"or renamed tests) or parsed the output differently")
 
 
 def _grade_rows(record: HarnessRecord, instance: dict[str, Any], run_hash: str
@@ -212,7 +218,7 @@ def _verdict(ev: Evaluation, record: HarnessRecord, instance: dict[str, Any], di
         graded = bool(grade and grade.resolved)
         report.graded += 1
         if record.resolved is not None and graded != record.resolved:
-            reason = _cause(grade, reason, instance)
+            reason = _cause(record, grade, reason, instance)
             report.disagreements.append(Disagreement(
                 record.instance_id, record.resolved, graded, reason))
     report.resolved_harness += bool(record.resolved)
