@@ -173,6 +173,9 @@ def test_missing_path_and_empty_folder_are_errors(graded_store, tmp_path):
         import_evaluation(graded_store, tmp_path / "nope")
     with pytest.raises(InputError, match="no harness results here"):
         import_evaluation(graded_store, tmp_path)
+    logs = log_tree(tmp_path, {IDS[0]: GOOD}, {IDS[0]: True})
+    with pytest.raises(InputError, match="nope.jsonl: no such predictions file"):
+        import_evaluation(graded_store, logs, predictions=tmp_path / "nope.jsonl")
 
 
 def test_a_bad_predictions_file_loses_nothing(graded_store, tmp_path):

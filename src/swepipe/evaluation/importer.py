@@ -104,6 +104,9 @@ class _Candidates:
                  predictions: Path | None) -> None:
         self.explicit: dict[str, str] = {}
         if predictions is not None:
+            if not predictions.is_file():
+                raise InputError("no such predictions file", source=str(predictions),
+                                 field="predictions")
             rows = read_predictions(predictions)
             write_predictions(conn, rows, ev.name, _file_checksum(predictions),
                               source=predictions)
