@@ -12,6 +12,9 @@ def test_demo_runs_both_presets_and_a_second_run_computes_nothing(tmp_path, caps
     first = capsys.readouterr().out
     assert "SCRIPTED" in first and "preset agentless" in first and "preset codemonkeys" in first
     assert os.path.exists(tmp_path / "swepipe.duckdb")
+    # what to type to re-run a preset: the clones the demo built are named
+    clones = tmp_path.resolve() / ".swepipe-cache" / "repos"
+    assert f"swepipe run agentless repos_dir={clones}" in first
     assert main(["sql", "SELECT count(DISTINCT config_hash) AS n FROM selections",
                  "--format", "csv"]) == 0
     assert capsys.readouterr().out.split() == ['"n"', "2"]

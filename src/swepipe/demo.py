@@ -66,6 +66,11 @@ def run_demo(store: Store, *, endpoint: str | None = None, model: str | None = N
     print(compute_rewards(store, repos_dir=work / "repos"))
     print()
     print_summary(store)
+    # a preset run by hand needs the mini-benchmark's clones, which only the demo knows about
+    store_opt = "" if store.path.resolve() == Path("swepipe.duckdb").resolve() else \
+        f" --store {store.path}"
+    print(f"\nnext: `swepipe{store_opt} run agentless repos_dir={work / 'repos'}` re-runs a "
+          "preset from the store; `swepipe status`, `swepipe report`, `swepipe sql QUERY`")
     return failed
 
 
