@@ -176,7 +176,8 @@ class PerturbedGoldGenerator:
     async def generate(self, instance: Instance, context: list[CodePointer],
                        ctx: StageContext) -> list[Patch]:
         if ctx.repo_dir is None:
-            raise InputError("perturbed_gold needs the repository checkout (ctx.repo_dir)")
+            raise InputError("perturbed_gold needs the repository checkout: set repos_dir",
+                             field="repos_dir")
         out = [gold_patch(instance, ctx)] if self.config.include_gold else []
         if not instance.patch.strip():
             return out + [Patch(diff="", sample_idx=1 + DAMAGES.index(k), status="empty",
