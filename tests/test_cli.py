@@ -144,6 +144,15 @@ def test_show_prints_every_field_each_hash_is_taken_over_and_labels_the_grid(cap
     assert params["num_samples"] == 2  # set by the preset ...
     assert len(params) > 3  # ... and the component's defaults besides
     assert blocks[0][1]["stages"]["generate"]["hashed"]["params"]["temperature"] == 0.4
+    # nothing left out: every field of each component config is shown, hashed or not
+    from swepipe.experiments.config import build_stages, expand_hypers, load_config
+
+    variant = expand_hypers(load_config("agentless", ["hypers={generate.temperature: [0.4]}"]))[0]
+    for stage, built in build_stages(variant).items():
+        shown = blocks[0][1]["stages"][stage]
+        assert set(built.config.model_dump()) == ({"component", "code_version"}
+                                                  | set(shown["hashed"]["params"]) - {"model"}
+                                                  | set(shown["not_hashed"]))
 
 
 def _store_with_long_dataset_name(tmp_path):

@@ -67,17 +67,18 @@ async def run_config(store: Store, config: PipelineConfig, *,
 
 def resolved(config: PipelineConfig) -> dict:
     """The run's settings and, per stage, exactly what its hash is taken over (component
-    defaults included), its runtime fields (not hashed) and the hash."""
+    defaults included), the hash, and the component's other fields: runtime settings and fields
+    added later while at their default (neither enters the hash)."""
     from swepipe.experiments.config import build_stages
     from swepipe.types import STAGES
 
     stages = {}
     for stage, built in build_stages(config).items():
-        runtime = sorted(type(built.config).runtime_fields())
+        hashed = {*built.config.identity(), "component", "code_version"}
         stages[stage] = {"hash": built.hash, "hashed": {
             "component": built.config.component, "code_version": built.config.code_version,
             "params": built.params, "upstream": built.upstream},
-            "runtime": built.config.model_dump(mode="json", include=set(runtime))}
+            "not_hashed": built.config.model_dump(mode="json", exclude=hashed)}
     settings = config.model_dump(mode="json", exclude={"hypers", *STAGES})
     return {"settings": settings, "stages": stages}
 
