@@ -125,3 +125,16 @@ async def test_cost_counts_a_run_s_calls_once_under_the_dataset_it_ran_over(setu
     rows = cost_table(store, PriceTable()).to_pylist()
     assert {r["dataset"] for r in rows} == {"mini"}
     assert sum(r["calls"] for r in rows) == 4 + 3
+
+
+async def test_pipeline_reads_plain_trees_from_trees_dir_without_any_clone(setup, tmp_path):
+    store, overrides = setup
+    for i in range(4):  # ready trees only: no clone is consulted for these instances
+        write = tmp_path / "trees" / f"demo__pkg-{i}" / "pkg"
+        write.mkdir(parents=True)
+        (write / "mod.py").write_text("def f():\n    return 1\n")
+    no_clones = [o for o in overrides if not o.startswith("repos_dir=")]
+    config = load_config(None, no_clones + [f"trees_dir={tmp_path / 'trees'}"])
+    outcomes, _ = await run_config(store, config, live=False)
+    assert [o.selection.patch for o in outcomes] == [DIFF] * 4
+    assert not (tmp_path / "cache" / "checkouts").exists()

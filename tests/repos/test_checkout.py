@@ -122,3 +122,29 @@ def test_clone_url_is_used_only_when_network_is_allowed(tmp_path, clones):
     path = opened.checkout("acme/shop", first)
     assert (path / "web/router.js").exists()
     assert (tmp_path / "c2" / "_clones" / "acme__shop.git").is_dir()
+
+
+def test_trees_dir_hands_out_the_instance_tree_as_is_before_any_clone(tmp_path, clones):
+    repos, first, _ = clones
+    tree = tmp_path / "trees" / "acme__shop-7"
+    (tree / "shop").mkdir(parents=True)
+    (tree / "shop/models.py").write_text("FROM_TREE = 1\n")
+    co = Checkouts(CheckoutConfig(cache_dir=tmp_path / "cache", repos_dir=repos,
+                                  trees_dir=tmp_path / "trees"))
+    assert co.checkout("acme/shop", first, "acme__shop-7") == tree.absolute()
+    assert asyncio.run(co.checkout_async("acme/shop", first, "acme__shop-7")) == tree.absolute()
+    assert not (tmp_path / "cache" / "acme__shop").exists()  # nothing was materialized
+    # an instance without a tree falls back to the clone
+    other = co.checkout("acme/shop", first, "acme__shop-8")
+    assert other == tmp_path / "cache" / "acme__shop" / first
+    assert "class Cart" in (other / "shop/models.py").read_text()
+
+
+def test_trees_dir_alone_names_the_missing_tree_and_refuses_bad_ids(tmp_path):
+    (tmp_path / "trees").mkdir()
+    co = Checkouts(CheckoutConfig(cache_dir=tmp_path / "cache", trees_dir=tmp_path / "trees"))
+    with pytest.raises(InputError, match="no tree in .*trees"):
+        co.checkout("acme/shop", "abc123", "acme__shop-1")
+    with pytest.raises(InputError, match="instance id '../x'") as err:
+        co.checkout("acme/shop", "abc123", "../x")
+    assert err.value.field == "instance_id"

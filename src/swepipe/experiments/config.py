@@ -100,6 +100,9 @@ class PipelineConfig(BaseModel):
     """Recompute results whose latest attempt failed."""
     repos_dir: Path | None = None
     """Directory of local clones named owner__name (runtime)."""
+    trees_dir: Path | None = None
+    """Directory of ready checkouts named `<instance_id>` (plain trees at the base commit),
+    tried before `repos_dir` (runtime)."""
     cache_dir: Path = Path(".swepipe-cache")
     """Checkouts and indexes (runtime)."""
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)

@@ -184,6 +184,7 @@ def _absolute_paths(config: PipelineConfig) -> PipelineConfig:
         model = model.model_copy(update={"script": os.path.abspath(model.script)})
     return config.model_copy(update={
         "repos_dir": config.repos_dir.absolute() if config.repos_dir else None,
+        "trees_dir": config.trees_dir.absolute() if config.trees_dir else None,
         "cache_dir": config.cache_dir.absolute(), "model": model})
 
 

@@ -90,7 +90,8 @@ class Runner:
         self.gates = {s: asyncio.Semaphore(config.concurrency.get(s, 8)) for s in STAGES}
         self.counts = {s: StageCounts() for s in STAGES}
         self.checkouts = Checkouts(CheckoutConfig(cache_dir=config.cache_dir / "checkouts",
-                                                  repos_dir=config.repos_dir))
+                                                  repos_dir=config.repos_dir,
+                                                  trees_dir=config.trees_dir))
         self.executors = Executors(config.execution, sandbox=config.sandbox,
                                    docker=config.docker)
         # selectors that run tests on candidates read and extend the matrix in `test_runs`
@@ -164,9 +165,10 @@ class Runner:
                                     "cache_dir": self.config.cache_dir})
 
     async def _repo_dir(self, instance: Instance) -> Any:
-        if self.config.repos_dir is None:
+        if self.config.repos_dir is None and self.config.trees_dir is None:
             return None
-        return await self.checkouts.checkout_async(instance.repo, instance.base_commit)
+        return await self.checkouts.checkout_async(instance.repo, instance.base_commit,
+                                                   instance.instance_id)
 
     async def _stage(self, stage: StageName, instance: Instance,
                      call: Callable[[StageContext], Awaitable[Any]]) -> StageResult[Any]:

@@ -1,6 +1,7 @@
 """Repositories at a commit, cached on disk and shared by every instance of that commit.
 
-Sources, in order: a directory of local clones (`repos_dir/<owner>__<name>`, bare or not), then,
+Sources, in order: a directory of ready trees (`trees_dir/<instance_id>/`, each the instance's
+repository at its base commit, used as is: the layout of `repos-verified-dev/`), a directory of local clones (`repos_dir/<owner>__<name>`, bare or not), then,
 only when `allow_network` is set, a clone from `clone_url` kept under `<cache>/_clones/`.
 
 A checkout is `<cache_dir>/<owner>__<name>/<full sha>`: a plain directory tree (no `.git`) written
@@ -37,6 +38,9 @@ class CheckoutConfig(BaseModel):
     """Checkouts live in `<cache_dir>/<owner>__<name>/<commit>`; clones in `<cache_dir>/_clones`."""
     repos_dir: Path | None = None
     """Directory of local clones named `<owner>__<name>` (e.g. `django__django`)."""
+    trees_dir: Path | None = None
+    """Directory of ready checkouts named `<instance_id>` (a plain tree at the instance's base
+    commit, no `.git`); consulted before `repos_dir`, and used as is (never copied)."""
     allow_network: bool = False
     """Clone repositories missing from `repos_dir` and fetch missing commits from `clone_url`."""
     clone_url: str = "https://github.com/{repo}.git"
@@ -74,20 +78,40 @@ class Checkouts:
         self.config = config
         self.cache_dir = Path(config.cache_dir).expanduser()
         self.repos_dir = Path(config.repos_dir).expanduser() if config.repos_dir else None
+        self.trees_dir = Path(config.trees_dir).expanduser() if config.trees_dir else None
 
     # ------------------------------------------------------------------ public
 
-    def checkout(self, repo: str, commit: str) -> Path:
-        """The directory holding `repo` at `commit`, built on first use."""
+    def tree_for(self, instance_id: str | None) -> Path | None:
+        """`<trees_dir>/<instance_id>` when it is a directory, else None (no trees_dir, no id,
+        or this instance has no tree there; the clones are tried next)."""
+        if self.trees_dir is None or not instance_id:
+            return None
+        if "/" in instance_id or "\\" in instance_id or instance_id in (".", ".."):
+            raise InputError(f"instance id {instance_id!r} cannot name a folder of trees_dir",
+                             field="instance_id")
+        tree = self.trees_dir / instance_id
+        return tree.absolute() if tree.is_dir() else None
+
+    def checkout(self, repo: str, commit: str, instance_id: str | None = None) -> Path:
+        """The directory holding `repo` at `commit`: the instance's ready tree when
+        `trees_dir` has one, else a checkout built on first use from a clone."""
+        tree = self.tree_for(instance_id)
+        if tree is not None:
+            return tree
         clone = self.clone_for(repo)
         sha = self.resolve_commit(clone, repo, commit)
         final = self.cache_dir / repo_dirname(repo) / sha
         return build_dir_once(final, lambda tmp: self._materialize(clone, sha, tmp))
 
-    async def checkout_async(self, repo: str, commit: str) -> Path:
+    async def checkout_async(self, repo: str, commit: str,
+                             instance_id: str | None = None) -> Path:
         """`checkout` without blocking the event loop (git and the lock run in a thread)."""
         import asyncio
 
+        tree = self.tree_for(instance_id)
+        if tree is not None:
+            return tree
         clone = await asyncio.to_thread(self.clone_for, repo)
         sha = await asyncio.to_thread(self.resolve_commit, clone, repo, commit)
         final = self.cache_dir / repo_dirname(repo) / sha
@@ -107,8 +131,9 @@ class Checkouts:
             return mirror
         if not self.config.allow_network:
             where = self.repos_dir / name if self.repos_dir else "(no repos_dir)"
-            raise InputError(f"no local clone of {repo} at {where}; add it there or set "
-                             "allow_network to clone it", field="repo")
+            trees = f" and no tree in {self.trees_dir}" if self.trees_dir else ""
+            raise InputError(f"no local clone of {repo} at {where}{trees}; add it there or "
+                             "set allow_network to clone it", field="repo")
         url = self.config.clone_url.format(repo=repo, dirname=name)
         return build_dir_once(mirror, lambda tmp: self._git(
             None, "clone", "--bare", "--quiet", url, str(tmp), what=f"cloning {url}"))
