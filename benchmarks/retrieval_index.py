@@ -1,4 +1,4 @@
-"""Retrieval index benchmark: local embedder + faiss against BM25 (bm25s), same files, same run.
+"""Retrieval index benchmark: the retrieval localizer against BM25 (bm25s), same files, same run.
 
     .venv/bin/python benchmarks/retrieval_index.py [--files 3000] [--queries 300] [--keep DIR]
 
@@ -6,8 +6,8 @@ Prints, for a generated repository (benchmarks/synthrepo.py, about django's size
 - cold index build (list, parse, chunk, fit, embed, write; target < 20 s on 2 cores),
   reopening the persisted index (< 1 s) and one query (< 50 ms), each next to bm25s' index and
   query time on the same chunks, with the ratio;
-- file recall@1/5/10 on generated issue-like queries, per query style, for the local embedder
-  and three BM25 variants: bm25s' default tokenizer over the same chunks (files scored by their
+- file recall@1/5/10 on generated issue-like queries, per query style, for the retrieval
+  localizer (exact BM25 over its code-aware chunk features) and three BM25 variants: bm25s' default tokenizer over the same chunks (files scored by their
   best chunk) and over whole files (SWE-bench's BM25 baseline), and bm25s over whole files with
   the embedder's code-aware tokens (split identifiers, stemmed) as the strongest lexical baseline.
 """
@@ -30,9 +30,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from synthrepo import generate_queries, generate_repo  # noqa: E402
 
 from swepipe import event_loop  # noqa: E402
-from swepipe.localize.retrieval import RetrievalLocalizerConfig, rank_files  # noqa: E402
+from swepipe.localize.retrieval import RetrievalLocalizer, RetrievalLocalizerConfig  # noqa: E402
+from swepipe.protocols import StageContext  # noqa: E402
+from swepipe.repos.chunks import chunk_source  # noqa: E402
 from swepipe.repos.embedders import _IDENT, _PARTS, HashingEmbedder, stem  # noqa: E402
-from swepipe.repos.index import ChunkIndex, chunk_text, collect_chunks, open_or_build  # noqa: E402
+from swepipe.repos.files import list_files  # noqa: E402
+from swepipe.repos.index import IndexView, chunk_text, open_or_build  # noqa: E402
+from swepipe.types import Instance  # noqa: E402
 
 KS = (1, 5, 10)
 REPO, COMMIT = "bench/synth", "0" * 40
@@ -78,17 +82,21 @@ async def main() -> None:
     print(f"repository: {args.files} files under {repo_dir}")
 
     t0 = time.perf_counter()
-    index = await open_or_build(index_root, REPO, COMMIT, repo_dir, HashingEmbedder(),
+    index = await open_or_build(index_root, REPO, COMMIT, repo_dir, lexical=HashingEmbedder(),
                                 chunking=cfg.chunking, files=cfg.files)
     build_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    reopened = await open_or_build(index_root, REPO, COMMIT, repo_dir, HashingEmbedder(),
+    reopened = await open_or_build(index_root, REPO, COMMIT, repo_dir, lexical=HashingEmbedder(),
                                    chunking=cfg.chunking, files=cfg.files)
     reopen_s = time.perf_counter() - t0
-    assert isinstance(reopened, ChunkIndex) and reopened.size == index.size
+    assert isinstance(reopened, IndexView) and reopened.size == index.size
+    localizer = RetrievalLocalizer(cfg.model_copy(update={"index_dir": index_root,
+                                                           "top_chunks": 0}))
+    ctx = StageContext(model=None, repo_dir=repo_dir)
 
     # BM25 on the very same chunk texts (the chunking is not part of its timed index build).
-    chunks = collect_chunks(repo_dir, cfg.files, cfg.chunking)
+    chunks = [c for f in list_files(repo_dir, cfg.files)
+              for c in chunk_source(f, (repo_dir / f).read_text(), config=cfg.chunking)]
     texts = [chunk_text(c) for c in chunks]
     chunk_files = [c.file_path for c in chunks]
     t0 = time.perf_counter()
@@ -107,18 +115,16 @@ async def main() -> None:
     q_emb, q_bm = [], []
     for text, gold, style in queries:
         t0 = time.perf_counter()
-        ids, scores = await reopened.query(text, cfg.search_k)
-        ranked = [f for f, _ in rank_files(reopened, ids, scores)]
+        found = await localizer.locate(Instance(instance_id="q", repo=REPO, base_commit=COMMIT,
+                                                problem_statement=text), ctx)
+        ranked = [p.file_path for p in found]
         q_emb.append(time.perf_counter() - t0)
-        ids, scores = await reopened.query(text, cfg.search_k, rerank=False)
-        dense_only = [f for f, _ in rank_files(reopened, ids, scores)]
         t0 = time.perf_counter()
         ranked_bm = bm25_rank(bm_chunks, bm25s.tokenize([text], show_progress=False),
-                              chunk_files, cfg.search_k)
+                              chunk_files, 300)
         q_bm.append(time.perf_counter() - t0)
         variants = {
-            "local embedder (chunks)": ranked,
-            "  dense only, no rerank": dense_only,
+            "retrieval (chunks)": ranked,
             "bm25s default (chunks)": ranked_bm,
             "bm25s default (files)": bm25_rank(
                 bm_files, bm25s.tokenize([text], show_progress=False), files, 10),
@@ -131,7 +137,7 @@ async def main() -> None:
 
     emb_q, bm_q = statistics.median(q_emb), statistics.median(q_bm)
     print(f"chunks: {index.size}  files: {len(files)}  queries: {len(queries)}\n")
-    print(f"{'':28}{'local+faiss':>14}{'bm25s':>12}{'ratio':>9}   target")
+    print(f"{'':28}{'retrieval':>14}{'bm25s':>12}{'ratio':>9}   target")
     print(f"{'cold index build (s)':28}{build_s:14.2f}{bm_build_s:12.2f}"
           f"{build_s / bm_build_s:9.2f}   < 20 s (bm25s: tokenize+index only)")
     print(f"{'reopen index (s)':28}{reopen_s:14.3f}{'-':>12}{'':9}   < 1 s")

@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "swepipe.migrate.commands",
     "swepipe.select.commands",
     "swepipe.evaluation.commands",
+    "swepipe.repos.commands",
 )
 
 

@@ -8,15 +8,17 @@ import numpy as np
 import pytest
 
 from swepipe.errors import InputError
-from swepipe.localize.retrieval import RetrievalLocalizer, RetrievalLocalizerConfig, rank_files
+from swepipe.localize.retrieval import RetrievalLocalizer, RetrievalLocalizerConfig
 from swepipe.protocols import Localizer, StageContext
 from swepipe.repos import index as index_module
 from swepipe.repos.checkout import CheckoutConfig, Checkouts
 from swepipe.repos.chunks import ChunkConfig
+from swepipe.repos.chunks import chunk_source
 from swepipe.repos.embedders import HashingEmbedder
-from swepipe.repos.index import chunk_text, collect_chunks, open_or_build
+from swepipe.repos.files import list_files
+from swepipe.repos.index import chunk_text
 from swepipe.types import Instance
-from tests.repos.gitrepo import SHOP_FILES, make_repo
+from tests.repos.gitrepo import SHOP_FILES, commit_all, make_repo, write_files
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,10 +63,10 @@ Expected: the subtotal including tax is rounded to cents once.
 """
 
 
-def built_indexes(config: RetrievalLocalizerConfig, instance: Instance) -> list[Path]:
-    """Index directories of the instance's commit (lock files start with a dot)."""
-    folder = config.index_dir / "acme__shop" / instance.base_commit
-    return [p for p in folder.iterdir() if not p.name.startswith(".")]
+def built(config: RetrievalLocalizerConfig, what: str) -> list[Path]:
+    """The stores' views or segments (temporaries and lock files start with a dot)."""
+    return sorted(p for p in (config.index_dir / "acme__shop").glob(f"*/{what}/*")
+                  if not p.name.startswith("."))
 
 
 @pytest.fixture
@@ -104,10 +106,10 @@ async def test_index_is_persisted_and_reused_without_rebuilding(setup, monkeypat
     def no_rebuild(*args, **kwargs):
         raise AssertionError("the index was rebuilt")
 
-    monkeypatch.setattr(index_module, "collect_chunks", no_rebuild)
+    monkeypatch.setattr(index_module, "chunk_source", no_rebuild)
     second = await RetrievalLocalizer(config).locate(instance, ctx)  # a fresh localizer
     assert second == first
-    assert len(built_indexes(config, instance)) == 1
+    assert len(built(config, "views")) == 1 and len(built(config, "segments")) == 1
 
 
 async def test_changing_the_chunking_builds_a_second_index(setup):
@@ -115,7 +117,7 @@ async def test_changing_the_chunking_builds_a_second_index(setup):
     await RetrievalLocalizer(config).locate(instance, ctx)
     other = config.model_copy(update={"chunking": ChunkConfig(max_tokens=64)})
     await RetrievalLocalizer(other).locate(instance, ctx)
-    assert len(built_indexes(config, instance)) == 2
+    assert len(built(config, "views")) == 2 and len(built(config, "segments")) == 2
     assert other.hash() != config.hash()
 
 
@@ -125,7 +127,46 @@ async def test_concurrent_instances_of_one_commit_share_one_index(setup):
     results = await asyncio.gather(RetrievalLocalizer(config).locate(instance, ctx),
                                    RetrievalLocalizer(config).locate(twin, ctx))
     assert results[0] == results[1]
-    assert len(built_indexes(config, instance)) == 1
+    assert len(built(config, "views")) == 1 and len(built(config, "segments")) == 1
+
+
+async def test_a_second_commit_indexes_only_changed_files_and_ranks_as_if_alone(
+        tmp_path, setup, monkeypatch):
+    instance, ctx, config = setup
+    first = await RetrievalLocalizer(config).locate(instance, ctx)
+    clone = tmp_path / "repos" / "acme__shop"
+    write_files(clone, {"shop/shipping.py": FILES["shop/shipping.py"] +
+                        "\n\ndef rounded_total_price(cart):\n    return round(cart.total, 2)\n"})
+    sha = commit_all(clone, "second")
+    tree = Checkouts(CheckoutConfig(cache_dir=tmp_path / "checkouts",
+                                    repos_dir=tmp_path / "repos")).checkout("acme/shop", sha)
+    later = instance.model_copy(update={"instance_id": "acme__shop-2", "base_commit": sha})
+    chunked: list[str] = []
+    real = index_module.chunk_source
+    monkeypatch.setattr(index_module, "chunk_source",
+                        lambda path, *a, **kw: chunked.append(path) or real(path, *a, **kw))
+    shared = await RetrievalLocalizer(config).locate(later, StageContext(model=None,
+                                                                         repo_dir=tree))
+    assert chunked == ["shop/shipping.py"]  # the one changed file, nothing else
+    assert len(built(config, "views")) == 2 and len(built(config, "segments")) == 2
+    alone = await RetrievalLocalizer(config.model_copy(update={
+        "index_dir": tmp_path / "alone"})).locate(later, StageContext(model=None,
+                                                                      repo_dir=tree))
+    assert shared == alone  # document frequencies are the view's own
+    assert [p.file_path for p in shared if p.kind == "file"] != \
+        [p.file_path for p in first if p.kind == "file"]
+    again = await RetrievalLocalizer(config).locate(instance, ctx)
+    assert again == first  # the first commit's view is untouched by the second
+
+
+async def test_a_view_whose_segment_is_gone_is_a_clear_error(setup):
+    instance, ctx, config = setup
+    await RetrievalLocalizer(config).locate(instance, ctx)
+    import shutil
+
+    shutil.rmtree(built(config, "segments")[0])
+    with pytest.raises(InputError, match="no segment holds .*drop the view"):
+        await RetrievalLocalizer(config).locate(instance, ctx)
 
 
 class ServedEmbedder:
@@ -181,21 +222,23 @@ def _synthrepo():
     return module
 
 
-async def test_local_embedder_beats_bm25_on_file_recall_of_a_generated_repo(tmp_path):
+async def test_retrieval_beats_bm25_on_file_recall_of_a_generated_repo(tmp_path):
     synth = _synthrepo()
     targets = synth.generate_repo(tmp_path / "repo", n_files=300, seed=7)
     queries = synth.generate_queries(targets, n=90, seed=3)
-    cfg = RetrievalLocalizerConfig()
-    index = await open_or_build(tmp_path / "idx", "gen/repo", "f" * 40, tmp_path / "repo",
-                                HashingEmbedder(), chunking=cfg.chunking, files=cfg.files)
-    chunks = collect_chunks(tmp_path / "repo", cfg.files, cfg.chunking)
+    cfg = RetrievalLocalizerConfig(index_dir=tmp_path / "idx", top_files=1, top_chunks=0)
+    localizer, ctx = RetrievalLocalizer(cfg), StageContext(model=None, repo_dir=tmp_path / "repo")
+    chunks = [c for f in list_files(tmp_path / "repo", cfg.files)
+              for c in chunk_source(f, (tmp_path / "repo" / f).read_text())]
     bm25 = bm25s.BM25()
     bm25.index(bm25s.tokenize([chunk_text(c) for c in chunks], show_progress=False),
                show_progress=False)
     ours, theirs = [], []
     for text, gold, _style in queries:
-        ids, scores = await index.query(text, cfg.search_k)
-        ours.append(rank_files(index, ids, scores)[0][0] == gold)
+        found = await localizer.locate(Instance(instance_id="q", repo="gen/repo",
+                                                base_commit="f" * 40,
+                                                problem_statement=text), ctx)
+        ours.append(found[0].file_path == gold)
         docs, _ = bm25.retrieve(bm25s.tokenize([text], show_progress=False), k=1,
                                 show_progress=False)
         theirs.append(chunks[int(docs[0][0])].file_path == gold)

@@ -1,9 +1,15 @@
-"""Embedding retrieval localization (Agentless' retrieval stage).
+"""Retrieval localization: exact lexical scoring of AST chunks, optionally fused with a served
+embedder (Agentless' retrieval stage, past its lexical ceiling).
 
-The issue text is embedded and searched against a faiss index of the repository's chunks
-(`repos.index`, built once per repo, commit, embedder and chunking, then reused). Chunk hits are
-aggregated per file by their best score. Output, in this order:
-- `top_files` pointers of kind `file` (rank 0 = best file, score = its best chunk's score);
+The issue text is featurized by the local `HashingEmbedder` and every chunk of the commit's
+index view (`repos.index`: content-addressed segments shared by all commits of a repository) is
+scored by exact BM25. Chunk scores become file scores (`file_ranking`: a decayed sum over a
+file's chunks, path priors for non-library files and for files the issue names, damping of
+repeated terms; each a config switch). With a served embedder (`embedder` = its model name,
+passed by the runner as `ctx.embedder`), the same chunks are also scored by inner product with
+the issue's vector, and the two file rankings are fused by reciprocal rank fusion.
+Output, in this order:
+- `top_files` pointers of kind `file` (rank 0 = best file, score = its file score);
 - `top_chunks` pointers of kind `class`, `function` or `lines` with their spans, symbol, score,
   estimated tokens, ranked 0.. among chunks.
 Ranks restart at 0 for chunks; consumers tell the two lists apart by `kind == "file"`.
@@ -13,9 +19,7 @@ searches only the files its irrelevant-folder filter keeps, which is the nested 
 localizer with `filter_irrelevant = true` and `stop_after = "kept"` (its model call is the same
 request as the one the Agentless file step makes, so the call cache answers it once).
 
-Which embedder: `embedder="local"` (default) uses the built-in `HashingEmbedder`, which needs no
-download. Any other value names a served embedding model that the runner passes as
-`ctx.embedder`; its `name` must equal the configured value, so a config hash never hides which
+A served embedder's `name` must equal the configured value, so a config hash never hides which
 model produced the results.
 """
 
@@ -31,12 +35,13 @@ from pydantic import Field
 
 from swepipe.errors import InputError
 from swepipe.hashing import AddedLater, Runtime
+from swepipe.localize.file_ranking import RankingConfig, aggregate_files, file_priors, fuse, rank
 from swepipe.localize.nested import ComposedConfig, NestedLocalizer, build_localizer, ranked_files
 from swepipe.protocols import Embedder, StageContext
 from swepipe.repos.chunks import ChunkConfig
-from swepipe.repos.embedders import HashingEmbedder, HashingEmbedderConfig
+from swepipe.repos.embedders import _IDENT, HashingEmbedder, HashingEmbedderConfig
 from swepipe.repos.files import FileFilter
-from swepipe.repos.index import KINDS, ChunkIndex, open_or_build
+from swepipe.repos.index import KINDS, IndexView, open_or_build
 from swepipe.types import CodePointer, Instance
 
 CODE_LANGUAGES = ("python", "javascript", "typescript", "java", "go")
@@ -49,15 +54,16 @@ def default_index_root() -> Path:
 
 
 class RetrievalLocalizerConfig(ComposedConfig):
-    """Embedding retrieval over AST chunks (see the module docstring)."""
+    """Lexical retrieval over AST chunks, optionally fused with a served embedder (see the
+    module docstring)."""
 
     component: str = "retrieval"
-    code_version: str = "1"
+    code_version: str = "2"
 
     embedder: str = "local"
     """`local` for the built-in hashing embedder, else the served model's name (ctx.embedder)."""
     local_embedder: HashingEmbedderConfig = Field(default_factory=HashingEmbedderConfig)
-    """Parameters of the local embedder (used when `embedder == "local"`)."""
+    """Features of the lexical scoring (always used; with a served embedder too)."""
     files: FileFilter = Field(default_factory=lambda: FileFilter(languages=CODE_LANGUAGES))
     """Which files are indexed: source files of the supported languages, tests excluded."""
     chunking: ChunkConfig = Field(default_factory=ChunkConfig)
@@ -66,11 +72,12 @@ class RetrievalLocalizerConfig(ComposedConfig):
     """How many ranked file pointers to return."""
     top_chunks: int = Field(default=20, ge=0)
     """How many ranked chunk pointers to return."""
-    search_k: int = Field(default=300, ge=1)
-    """Chunks fetched from the index before aggregating per file."""
-    rerank: bool = True
-    """Local embedder only: re-score the `search_k` candidates by exact BM25 over their
-    sparse features (the projection's collision noise otherwise decides close calls)."""
+    ranking: RankingConfig = Field(default_factory=RankingConfig)
+    """How chunk scores become file scores (`file_ranking`; each switch measured)."""
+    dense_weight: float = Field(default=1.0, ge=0)
+    """Served embedder only: weight of its file ranking in the fusion (the lexical one has 1)."""
+    fusion_k: float = Field(default=60.0, gt=0)
+    """Reciprocal rank fusion constant: `w / (k + rank)`."""
     query_max_chars: int = Field(default=30_000, gt=0)
     """The issue text is cut to this length (served embedders have input limits)."""
     include_hints: bool = False
@@ -78,21 +85,9 @@ class RetrievalLocalizerConfig(ComposedConfig):
     restrict_to: Annotated[NestedLocalizer | None, AddedLater()] = None
     """Search only the files this localizer returns (None: the whole index)."""
     index_dir: Annotated[Path | None, Runtime()] = None
-    """Where indexes are persisted; default `$SWEPIPE_CACHE_DIR/indexes` or ~/.cache/swepipe."""
+    """Where index stores live; default `$SWEPIPE_CACHE_DIR/indexes` or ~/.cache/swepipe."""
     embed_batch_size: Annotated[int, Runtime()] = 256
     """Texts per request to a served embedder."""
-
-
-def rank_files(index: ChunkIndex, ids: np.ndarray, scores: np.ndarray) -> list[tuple[str, float]]:
-    """Files of the hit chunks, best first, each scored by its best chunk (ties by path)."""
-    if len(ids) == 0:
-        return []
-    file_ids = index.file_ids[ids]
-    best = np.full(len(index.files), -np.inf, dtype=np.float64)
-    np.maximum.at(best, file_ids, scores.astype(np.float64))
-    hit = np.flatnonzero(np.isfinite(best))
-    order = hit[np.lexsort((hit, -best[hit]))]
-    return [(index.files[i], float(best[i])) for i in order]
 
 
 class RetrievalLocalizer:
@@ -107,11 +102,12 @@ class RetrievalLocalizer:
         # the model identity enters the config hash only when a nested localizer asks a model
         self.uses_model = self._restrict is not None
         self._local = HashingEmbedder(self.config.local_embedder)
-        self._opened: OrderedDict[tuple[str, str], ChunkIndex] = OrderedDict()
+        self._opened: OrderedDict[tuple[str, str], IndexView] = OrderedDict()
 
-    def embedder_for(self, ctx: StageContext) -> Embedder:
+    def embedder_for(self, ctx: StageContext) -> Embedder | None:
+        """The served embedder to fuse with, None for lexical scoring alone."""
         if self.config.embedder == "local":
-            return self._local
+            return None
         if ctx.embedder is None:
             raise InputError(f"embedder {self.config.embedder!r} is configured but the runner "
                              "passed no ctx.embedder", field="embedder")
@@ -120,8 +116,9 @@ class RetrievalLocalizer:
                              f"{self.config.embedder!r}", field="embedder")
         return ctx.embedder
 
-    async def index_for(self, instance: Instance, ctx: StageContext) -> ChunkIndex:
-        """The (cached, persisted) index of the instance's repository at its base commit."""
+    async def index_for(self, instance: Instance, ctx: StageContext) -> IndexView:
+        """The index view of the instance's repository at its base commit (built on first use,
+        indexing only contents no earlier commit had)."""
         if ctx.repo_dir is None:
             raise InputError("retrieval localization needs the repository: set repos_dir",
                              field="repos_dir")
@@ -132,10 +129,10 @@ class RetrievalLocalizer:
         cfg = self.config
         index = await open_or_build(
             cfg.index_dir or default_index_root(), instance.repo, instance.base_commit,
-            Path(ctx.repo_dir), self.embedder_for(ctx), chunking=cfg.chunking, files=cfg.files,
-            batch_size=cfg.embed_batch_size)
+            Path(ctx.repo_dir), lexical=self._local, served=self.embedder_for(ctx),
+            chunking=cfg.chunking, files=cfg.files, batch_size=cfg.embed_batch_size)
         self._opened[key] = index
-        if len(self._opened) > 4:  # an index of a big repository is ~100 MB in memory
+        if len(self._opened) > 4:
             self._opened.popitem(last=False)
         return index
 
@@ -145,25 +142,56 @@ class RetrievalLocalizer:
             text = f"{text}\n\n{instance.hints_text}"
         return text[: self.config.query_max_chars]
 
+    async def score(self, index: IndexView, text: str, ctx: StageContext,
+                    among: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk scores, file scores) over the whole view; chunks outside `among` score 0."""
+        cfg = self.config.ranking
+        lexical_text = text if cfg.query_tf == "log" else " ".join(dict.fromkeys(
+            _IDENT.findall(text)))
+        chunk = index.lexical_scores(self._local.features([lexical_text]), cfg.bm25)
+        if among is not None:
+            chunk = np.where(among, chunk, 0.0)
+        files = aggregate_files(index.file_ids, chunk, len(index.files), cfg.chunk_decay)
+        files = files * file_priors(index.files, text, cfg)
+        served = self.embedder_for(ctx)
+        if served is None:
+            return chunk, files
+        vector = np.asarray(await served.embed([text]), dtype=np.float32)[0]
+        dense = index.dense_scores(vector)
+        if among is not None:
+            dense = np.where(among, dense, -np.inf)
+        dense_files = np.full(len(index.files), -np.inf)
+        np.maximum.at(dense_files, index.file_ids, dense)
+        dense_order = np.flatnonzero(np.isfinite(dense_files))
+        dense_order = dense_order[np.argsort(-dense_files[dense_order], kind="stable")]
+        dense_chunks = np.flatnonzero(np.isfinite(dense))
+        dense_chunks = dense_chunks[np.argsort(-dense[dense_chunks], kind="stable")]
+        w = [1.0, self.config.dense_weight]
+        k = self.config.fusion_k
+        return (fuse([rank(chunk), dense_chunks], index.size, w, k),
+                fuse([rank(files), dense_order], len(index.files), w, k))
+
     async def locate(self, instance: Instance, ctx: StageContext) -> list[CodePointer]:
         index = await self.index_for(instance, ctx)
-        files = None
+        among = None
         if self._restrict is not None:
             files = ranked_files(await self._restrict.locate(instance, ctx))
             ctx.log.info("retrieval %s: searching the %d files of %s", instance.instance_id,
                          len(files), self.config.restrict_to.component)
-        ids, scores = await index.query(self.query_text(instance), self.config.search_k,
-                                        rerank=self.config.rerank, files=files)
-        out = [CodePointer(file_path=path, kind="file", rank=rank, score=score)
-               for rank, (path, score) in enumerate(
-                   rank_files(index, ids, scores)[: self.config.top_files])]
-        for rank, (i, score) in enumerate(zip(ids[: self.config.top_chunks],
-                                              scores[: self.config.top_chunks])):
+            among = np.zeros(index.size, dtype=bool)
+            among[index.chunks_of(files)] = True
+        chunk_scores, file_scores = await self.score(index, self.query_text(instance), ctx,
+                                                     among)
+        out = [CodePointer(file_path=index.files[i], kind="file", rank=r,
+                           score=float(file_scores[i]))
+               for r, i in enumerate(rank(file_scores)[: self.config.top_files])]
+        top = rank(chunk_scores)[: self.config.top_chunks]
+        for r, (i, symbol) in enumerate(zip(top, index.symbols(top))):
             out.append(CodePointer(
                 file_path=index.files[index.file_ids[i]], kind=KINDS[index.kinds[i]],
                 start_line=int(index.starts[i]), end_line=int(index.ends[i]),
-                symbol=index.symbols[i], rank=rank, score=float(score),
+                symbol=symbol, rank=r, score=float(chunk_scores[i]),
                 tokens=int(index.tokens[i])))
-        ctx.log.debug("retrieval %s: %d chunks searched, %d pointers", instance.instance_id,
+        ctx.log.debug("retrieval %s: %d chunks scored, %d pointers", instance.instance_id,
                       index.size, len(out))
         return out

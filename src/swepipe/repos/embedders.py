@@ -112,6 +112,8 @@ class _FeatureTable(dict):
                 continue
             word = "w:" + stem(part)
             feats[word] = feats.get(word, 0.0) + 1.0
+            if not self.config.ngram_weight:
+                continue  # no zero-weight entries: they would only take index space
             grams = [f"<{part}>"[i: i + 3] for i in range(len(part))]
             for g in grams:
                 feats["g:" + g] = feats.get("g:" + g, 0.0) + self.config.ngram_weight / len(grams)
@@ -140,6 +142,21 @@ class _FeatureTable(dict):
             return self.arrays
 
 
+_SHARED_TABLES: dict[HashingEmbedderConfig, _FeatureTable] = {}
+_TABLE_LIMIT = 4_000_000
+"""Feature entries a shared table may hold before it is started afresh (~150 MB of lists)."""
+
+
+def _shared_table(config: HashingEmbedderConfig) -> _FeatureTable:
+    """One identifier table per config and process: every localizer of a run (one per
+    instance in a benchmark, one per worker) reuses the identifiers seen before, which is most
+    of the featurizing cost of a repository's second commit."""
+    table = _SHARED_TABLES.get(config)
+    if table is None or len(table.buckets) > _TABLE_LIMIT:
+        table = _SHARED_TABLES[config] = _FeatureTable(config)
+    return table
+
+
 class HashingEmbedder:
     """The `Embedder` the retrieval localizer uses when no served model is configured."""
 
@@ -155,7 +172,7 @@ class HashingEmbedder:
         if df is not None:
             self.idf = np.where(df > 0, np.log((n_docs + 1) / (df + 1.0)) + 1.0,
                                 0.0).astype(np.float32)
-        self._table = _FeatureTable(self.config)
+        self._table = _shared_table(self.config)
 
     def features(self, texts: Sequence[str]) -> SparseRows:
         """Sparse feature rows of `texts` (not IDF-weighted), one row per text."""

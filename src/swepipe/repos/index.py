@@ -1,57 +1,51 @@
-"""A faiss index of a repository's chunks, persisted per (repo, commit, embedder, chunking).
+"""A repository's chunk index: content-addressed segments, one view per commit.
 
-Layout: `<index_root>/<owner>__<name>/<commit>/<fingerprint[:16]>/` holding
-`vectors.faiss` (an exact inner-product `IndexFlatIP`: at repository scale, tens of thousands
-of chunks, brute force is a few milliseconds and needs no training), `chunks.npz` (line spans,
-kinds and file ids as arrays), `meta.json` (files, symbols, manifest) and, for the local
-embedder, `lexical.npz`: the document frequencies fitted on this corpus (queries must be
-weighted the same way) and each chunk's sparse feature row, used to re-score faiss' candidates
-exactly (`lexical.bm25_rescore`).
-The fingerprint hashes the embedder identity, the chunking and the file filter, so changing any
-of them builds a new index beside the old one. Builds go through `locking.build_dir_once_async`:
-one builder per index, readers never see half an index.
+Layout: `<index_root>/<owner>__<name>/<fingerprint16>/` is the store of one repository for one
+chunking and feature setting (and served embedder, if any): `segments/` (`repos.segments`: the
+chunks, postings and vectors of file contents, keyed by path and content hash, written once)
+and `views/<commit>-<filter12>/view.json`, the files a commit has under a file filter and the
+content key of each. A commit's index is that view over the shared segments, so the second
+commit of a repository only chunks and featurizes the files that changed since one indexed
+before (about a third of them across the development set's commits, years apart; consecutive
+commits share almost all). Opening a view maps its keys to segment rows with one sorted search
+and gathers per-chunk arrays; nothing is read that the view does not use.
+
+Builds of one store are serialized by a lock file (and an asyncio lock per process), so two
+commits built at once never index the same new contents twice; a view is renamed into place
+whole. Scoring is exact (`lexical.bm25_scores` over the postings of the query's terms), with no
+projection and no approximate search: at a few tens of thousands of chunks the inverted file
+answers in milliseconds.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import re
-from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
-from functools import cached_property
+import weakref
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import faiss
 import numpy as np
 
+from swepipe.errors import InputError
 from swepipe.hashing import canonical_json
+from swepipe.models.tokens import estimate_tokens
 from swepipe.protocols import Embedder
 from swepipe.repos.checkout import repo_dirname
 from swepipe.repos.chunks import Chunk, ChunkConfig, chunk_source
 from swepipe.repos.code import CodeIntel
 from swepipe.repos.embedders import HashingEmbedder
 from swepipe.repos.files import FileFilter, list_files
-from swepipe.repos.lexical import SparseRows, bm25_idf, bm25_rescore
-from swepipe.repos.locking import build_dir_once_async
+from swepipe.repos.lexical import Bm25Params, SparseRows, bm25_scores
+from swepipe.repos.locking import build_dir_once_async, file_lock
+from swepipe.repos.segments import KEY_BYTES, KINDS, Segment, content_key, list_segments, \
+    write_segment
 
-FORMAT_VERSION = 1
-KINDS = ("class", "function", "lines")
-
-
-@contextlib.contextmanager
-def _one_omp_thread() -> Iterator[None]:
-    """One query is one scan: OpenMP workers only add wake-up and spin costs (measured 8-12 ms
-    with one thread against 45-200 ms with two on a loaded 2-core machine). The setting is the
-    calling thread's own (an OpenMP ICV), so other threads' batch searches are unaffected."""
-    before = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        yield
-    finally:
-        faiss.omp_set_num_threads(before)
+FORMAT_VERSION = 2
+__all__ = ["KINDS", "IndexView", "open_or_build", "store_fingerprint", "chunk_text"]
 
 
 def embedder_identity(embedder: Embedder) -> str:
@@ -60,171 +54,226 @@ def embedder_identity(embedder: Embedder) -> str:
     return own() if callable(own) else f"{embedder.name}|{embedder.dim}"
 
 
-def fingerprint(embedder: Embedder, chunking: ChunkConfig, files: FileFilter) -> str:
-    body = {"format": FORMAT_VERSION, "embedder": embedder_identity(embedder),
-            "chunking": chunking.model_dump(mode="json"), "files": files.model_dump(mode="json")}
+def store_fingerprint(lexical: HashingEmbedder, chunking: ChunkConfig,
+                      served: Embedder | None) -> str:
+    """Keys a store: what the stored chunks, postings and vectors depend on (not the filter)."""
+    body = {"format": FORMAT_VERSION, "features": embedder_identity(lexical),
+            "chunking": chunking.model_dump(mode="json"),
+            "served": embedder_identity(served) if served is not None else None}
     return hashlib.sha256(canonical_json(body).encode()).hexdigest()
 
 
-def _commit_dirname(commit: str) -> str:
+def view_name(commit: str, files: FileFilter) -> str:
     # A sha is used as is; anything else (a ref, a label) is hashed into a safe name.
-    if re.fullmatch(r"[0-9a-fA-F]{7,64}", commit):
-        return commit.lower()
-    return "ref-" + hashlib.sha256(commit.encode()).hexdigest()[:16]
+    name = commit.lower() if re.fullmatch(r"[0-9a-fA-F]{7,64}", commit) else \
+        "ref-" + hashlib.sha256(commit.encode()).hexdigest()[:16]
+    filt = hashlib.sha256(canonical_json(files.model_dump(mode="json")).encode()).hexdigest()
+    return f"{name}-{filt[:12]}"
 
 
 def chunk_text(chunk: Chunk) -> str:
-    """What is embedded: the path and symbol carry signal the body may not repeat."""
+    """What is featurized and embedded: the path and symbol carry signal the body may not."""
     return f"{chunk.file_path}\n{chunk.symbol or ''}\n{chunk.text}"
 
 
 @dataclass
-class ChunkIndex:
-    """An opened index: search it with a query vector, read chunk spans by id."""
+class IndexView:
+    """A commit's index: its files and their chunks, with exact lexical and dense scoring."""
 
-    path: Path
-    vectors: faiss.Index
+    store: Path
     files: list[str]
+    file_tokens: np.ndarray
+    """Estimated tokens of each whole file (what putting it in a prompt costs)."""
     file_ids: np.ndarray
     starts: np.ndarray
     ends: np.ndarray
     kinds: np.ndarray
     tokens: np.ndarray
-    symbols: list[str | None]
-    embedder: Embedder
-    sparse: SparseRows | None = None
-    """The local embedder's sparse rows per chunk (None for served embedders)."""
-    doc_len: np.ndarray | None = None
-    bm25_idf: np.ndarray | None = None
+    lengths: np.ndarray
+    segments: list[Segment]
+    seg_of: np.ndarray
+    """Per chunk: its segment's position in `segments`."""
+    local_of: np.ndarray
+    """Per chunk: its row in that segment."""
+    to_view: list[np.ndarray] = field(default_factory=list)
+    """Per segment: segment chunk row -> view chunk id, -1 for chunks of other commits."""
 
     @property
     def size(self) -> int:
-        return int(self.vectors.ntotal)
+        return len(self.file_ids)
 
-    @classmethod
-    def open(cls, path: Path, embedder: Embedder) -> ChunkIndex:
-        """Open a built index; the local embedder gets the corpus IDF table back."""
-        meta = json.loads((path / "meta.json").read_text())
-        arrays = np.load(path / "chunks.npz")
-        sparse = doc_len = idf = None
-        if isinstance(embedder, HashingEmbedder) and (path / "lexical.npz").exists():
-            lex = np.load(path / "lexical.npz")
-            n_docs = int(lex["n_docs"])
-            embedder = HashingEmbedder(embedder.config, df=lex["df"], n_docs=n_docs)
-            sparse = SparseRows(lex["indptr"], lex["buckets"], lex["weights"])
-            doc_len, idf = sparse.lengths(), bm25_idf(lex["df"], n_docs)
-        return cls(path, faiss.read_index(str(path / "vectors.faiss")), meta["files"],
-                   arrays["file_ids"], arrays["starts"], arrays["ends"], arrays["kinds"],
-                   arrays["tokens"], meta["symbols"], embedder, sparse, doc_len, idf)
-
-    @cached_property
-    def _file_id(self) -> dict[str, int]:
-        return {path: i for i, path in enumerate(self.files)}
+    def symbols(self, ids: np.ndarray) -> list[str | None]:
+        return [self.segments[self.seg_of[i]].symbols[self.local_of[i]] for i in ids]
 
     def chunks_of(self, files: Collection[str]) -> np.ndarray:
-        """Ids of the chunks of these files (paths the index does not hold are ignored)."""
-        wanted = [self._file_id[f] for f in files if f in self._file_id]
+        """Ids of the chunks of these files (paths the view does not hold are ignored)."""
+        wanted = np.flatnonzero(np.isin(np.array(self.files, dtype=object),
+                                        np.array(list(files), dtype=object)))
         return np.flatnonzero(np.isin(self.file_ids, wanted)).astype(np.int64)
 
-    def search(self, query: np.ndarray, k: int,
-               among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k chunk ids and scores for one query vector, optionally among the given chunk
-        ids only (faiss skips the others during the scan)."""
-        k = max(1, min(k, self.size))
-        params = None if among is None else \
-            faiss.SearchParameters(sel=faiss.IDSelectorBatch(among))
-        with _one_omp_thread():
-            scores, ids = self.vectors.search(np.ascontiguousarray(query.reshape(1, -1),
-                                                                   dtype=np.float32), k,
-                                              params=params)
-        keep = ids[0] >= 0  # -1: fewer hits than k
-        return ids[0][keep], scores[0][keep]
+    def lexical_scores(self, query: SparseRows, params: Bm25Params) -> np.ndarray:
+        """BM25 of every chunk of the view for one query row (document frequencies and lengths
+        are this view's own, as if the commit had been indexed alone)."""
+        terms = query.buckets[query.indptr[0]: query.indptr[1]].astype(np.uint32)
+        weights = query.weights[query.indptr[0]: query.indptr[1]]
+        order = np.argsort(terms)
+        terms, weights = terms[order], weights[order]
+        parts = []
+        for seg, mapping in zip(self.segments, self.to_view):
+            q, local, w = seg.postings(terms)
+            view_id = mapping[local]
+            keep = view_id >= 0
+            parts.append((q[keep], view_id[keep], w[keep]))
+        q = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
+        ids = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
+        tf = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, np.float32)
+        return bm25_scores(q, ids, tf, weights, self.lengths, params)
 
-    async def query(self, text: str, k: int, *, rerank: bool = True,
-                    files: Collection[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k chunks for a text, best first; only chunks of `files` when given. With the
-        local embedder and `rerank`, faiss' candidates are re-scored by exact BM25 over their
-        sparse rows (scores are then BM25)."""
-        among = None if files is None else self.chunks_of(files)
-        if self.size == 0 or (among is not None and len(among) == 0):
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        local = isinstance(self.embedder, HashingEmbedder) and self.sparse is not None
-        if not local:
-            vec = await self.embedder.embed([text])
-            return self.search(np.asarray(vec, dtype=np.float32)[0], k, among)
-        assert isinstance(self.embedder, HashingEmbedder)
-        assert self.sparse is not None and self.doc_len is not None and self.bm25_idf is not None
-        rows = self.embedder.features([text])  # one feature pass serves both stages
-        ids, dense = self.search(self.embedder.project(rows)[0], k, among)
-        if not rerank:
-            return ids, dense
-        exact = bm25_rescore(rows, self.sparse, ids, self.doc_len, self.bm25_idf)
-        order = np.lexsort((-dense, -exact))
-        return ids[order], exact[order]
+    def dense_scores(self, vector: np.ndarray) -> np.ndarray:
+        """Inner product of every chunk's stored vector with the query vector."""
+        out = np.zeros(self.size, dtype=np.float32)
+        v = np.asarray(vector, dtype=np.float32).reshape(-1)
+        for s, seg in enumerate(self.segments):
+            mine = np.flatnonzero(self.seg_of == s)
+            if len(mine) and seg.vectors is not None:
+                out[mine] = np.asarray(seg.vectors[self.local_of[mine]], np.float32) @ v
+        return out
 
 
-def collect_chunks(repo_dir: Path, files: FileFilter, chunking: ChunkConfig,
-                   intel: CodeIntel | None = None) -> list[Chunk]:
-    """Every chunk of every listed file of a checkout, in path then line order."""
-    out: list[Chunk] = []
-    for rel in list_files(repo_dir, files):
-        source = (repo_dir / rel).read_text(encoding="utf-8", errors="replace")
-        out.extend(chunk_source(rel, source, config=chunking, intel=intel))
-    return out
+def _catalogue(segments: list[Segment]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All stored keys sorted, with each one's segment and content row."""
+    if not segments:
+        return np.zeros(0, dtype=f"S{KEY_BYTES}"), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    keys = np.concatenate([s.keys for s in segments])
+    seg = np.concatenate([np.full(len(s.keys), i) for i, s in enumerate(segments)])
+    row = np.concatenate([np.arange(len(s.keys)) for s in segments])
+    order = np.argsort(keys, kind="stable")
+    return keys[order], seg[order], row[order]
 
 
-async def _embed_all(embedder: Embedder, texts: Sequence[str], batch: int) -> np.ndarray:
-    parts = [np.asarray(await embedder.embed(texts[i: i + batch]), dtype=np.float32)
-             for i in range(0, len(texts), batch)]
-    return np.concatenate(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
+def _locate(catalogue: tuple[np.ndarray, np.ndarray, np.ndarray],
+            keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Segment and row of each key; segment -1 where the store does not hold it."""
+    sorted_keys, seg, row = catalogue
+    if len(sorted_keys) == 0:
+        return np.full(len(keys), -1), np.zeros(len(keys), np.int64)
+    pos = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    found = sorted_keys[pos] == keys
+    return np.where(found, seg[pos], -1), np.where(found, row[pos], 0)
 
 
-def _write(dest: Path, chunks: list[Chunk], vectors: np.ndarray, embedder: Embedder,
-           manifest: dict) -> None:
-    files = sorted({c.file_path for c in chunks})
-    file_id = {f: i for i, f in enumerate(files)}
-    index = faiss.IndexFlatIP(embedder.dim)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(index, str(dest / "vectors.faiss"))
-    np.savez(dest / "chunks.npz",
-             file_ids=np.array([file_id[c.file_path] for c in chunks], dtype=np.int32),
-             starts=np.array([c.start_line for c in chunks], dtype=np.int32),
-             ends=np.array([c.end_line for c in chunks], dtype=np.int32),
-             kinds=np.array([KINDS.index(c.kind) for c in chunks], dtype=np.int8),
-             tokens=np.array([c.tokens for c in chunks], dtype=np.int32))
-    meta = {**manifest, "files": files, "symbols": [c.symbol for c in chunks],
-            "embedder": embedder.name, "dim": embedder.dim, "chunks": len(chunks)}
-    (dest / "meta.json").write_text(json.dumps(meta))
+def open_view(store: Path, view_dir: Path) -> IndexView:
+    """Open a built view: map its keys to segment rows and gather its chunks' arrays."""
+    meta = json.loads((view_dir / "view.json").read_text())
+    keys = np.array([bytes.fromhex(k) for k in meta["keys"]], dtype=f"S{KEY_BYTES}")
+    segments = list_segments(store / "segments")
+    seg_of_file, row_of_file = _locate(_catalogue(segments), keys)
+    if (seg_of_file < 0).any():
+        missing = meta["files"][int(np.flatnonzero(seg_of_file < 0)[0])]
+        raise InputError(f"index view {view_dir} names contents no segment holds (first: "
+                         f"{missing}); drop the view to rebuild it", source=str(view_dir))
+    used = sorted(set(seg_of_file.tolist()))
+    segs = [segments[i] for i in used]
+    seg_pos = np.searchsorted(np.array(used), seg_of_file)
+    n_files = len(keys)
+    first = np.zeros(n_files, np.int64)
+    count = np.zeros(n_files, np.int64)
+    ftokens = np.zeros(n_files, np.int64)
+    for s, seg in enumerate(segs):
+        mine = np.flatnonzero(seg_pos == s)
+        ptr = np.asarray(seg.content_ptr)
+        first[mine] = ptr[row_of_file[mine]]
+        count[mine] = ptr[row_of_file[mine] + 1] - ptr[row_of_file[mine]]
+        ftokens[mine] = np.asarray(seg.file_tokens)[row_of_file[mine]]
+    file_ids = np.repeat(np.arange(n_files, dtype=np.int32), count)
+    local = np.repeat(first - np.cumsum(count) + count, count) + np.arange(int(count.sum()))
+    seg_of = seg_pos[file_ids] if len(file_ids) else np.zeros(0, np.int64)
+    arrays = {name: np.zeros(len(file_ids), dtype=segs[0].chunk[name].dtype if segs else
+                             np.int32) for name in ("starts", "ends", "kinds", "tokens", "lengths")}
+    to_view = []
+    for s, seg in enumerate(segs):
+        mine = np.flatnonzero(seg_of == s)
+        for name, out in arrays.items():
+            out[mine] = np.asarray(seg.chunk[name])[local[mine]]
+        mapping = np.full(len(seg.chunk["starts"]), -1, dtype=np.int64)
+        mapping[local[mine]] = mine
+        to_view.append(mapping)
+    return IndexView(store, meta["files"], ftokens, file_ids, arrays["starts"], arrays["ends"],
+                     arrays["kinds"], arrays["tokens"], arrays["lengths"], segs,
+                     seg_of.astype(np.int16), local.astype(np.int32), to_view)
 
 
-def _local_build(dest: Path, embedder: HashingEmbedder, texts: list[str]) -> np.ndarray:
-    """Features once; fit document frequencies; project; keep the sparse rows."""
-    rows = embedder.features(texts)
-    fitted = embedder.fitted(rows)
-    assert fitted.df is not None
-    np.savez(dest / "lexical.npz", df=fitted.df, n_docs=np.int64(rows.n_rows),
-             indptr=rows.indptr, buckets=rows.buckets, weights=rows.weights)
-    return fitted.project(rows)
+@dataclass
+class _Pending:
+    keys: list[bytes]
+    chunks: list[list[Chunk]]
+    file_tokens: list[int]
 
 
-async def open_or_build(index_root: Path, repo: str, commit: str, repo_dir: Path,
-                        embedder: Embedder, *, chunking: ChunkConfig, files: FileFilter,
-                        batch_size: int = 256, intel: CodeIntel | None = None) -> ChunkIndex:
-    """The index of `repo` at `commit` (checked out at `repo_dir`), built on first use."""
-    fp = fingerprint(embedder, chunking, files)
-    final = Path(index_root) / repo_dirname(repo) / _commit_dirname(commit) / fp[:16]
+def _new_contents(store: Path, repo_dir: Path, files: FileFilter, chunking: ChunkConfig,
+                  intel: CodeIntel | None) -> tuple[list[str], list[bytes], _Pending]:
+    """List the commit's files, key them, and chunk the contents no segment holds yet."""
+    paths = list_files(repo_dir, files)
+    data = [(repo_dir / p).read_bytes() for p in paths]
+    keys = [content_key(p, d) for p, d in zip(paths, data)]
+    seg, _ = _locate(_catalogue(list_segments(store / "segments")),
+                     np.array(keys, dtype=f"S{KEY_BYTES}"))
+    pending = _Pending([], [], [])
+    for i in np.flatnonzero(seg < 0):
+        text = data[i].decode("utf-8", errors="replace")
+        pending.keys.append(keys[i])
+        pending.chunks.append(chunk_source(paths[i], text, config=chunking, intel=intel))
+        pending.file_tokens.append(estimate_tokens(text))
+    return paths, keys, pending
+
+
+def _write_view(tmp: Path, paths: list[str], keys: list[bytes], commit: str) -> None:
+    (tmp / "view.json").write_text(json.dumps({
+        "format": FORMAT_VERSION, "commit": commit, "files": paths,
+        "keys": [k.hex() for k in keys]}))
+
+
+_store_locks: weakref.WeakValueDictionary[tuple[int, str], asyncio.Lock] = \
+    weakref.WeakValueDictionary()
+
+
+async def open_or_build(index_root: Path, repo: str, commit: str, repo_dir: Path, *,
+                        lexical: HashingEmbedder, chunking: ChunkConfig, files: FileFilter,
+                        served: Embedder | None = None, batch_size: int = 256,
+                        intel: CodeIntel | None = None) -> IndexView:
+    """The view of `repo` at `commit` (checked out at `repo_dir`), indexing what is new."""
+    store = Path(index_root) / repo_dirname(repo) / \
+        store_fingerprint(lexical, chunking, served)[:16]
+    final = store / "views" / view_name(commit, files)
+    key = (id(asyncio.get_running_loop()), str(store))
+    lock = _store_locks.get(key)
+    if lock is None:
+        lock = _store_locks[key] = asyncio.Lock()
+
+    def index_new() -> tuple[list[str], list[bytes], _Pending]:
+        # one builder per store across processes: two commits never index a content twice
+        with file_lock(store / ".segments.lock"):
+            paths, keys, pending = _new_contents(store, Path(repo_dir), files, chunking, intel)
+            if pending.keys and served is None:
+                _store(pending, None)
+            return paths, keys, pending
+
+    def _store(pending: _Pending, vectors: np.ndarray | None) -> None:
+        texts = [chunk_text(c) for group in pending.chunks for c in group]
+        write_segment(store / "segments", pending.keys, pending.chunks, pending.file_tokens,
+                      lexical.features(texts), vectors)
 
     async def build(tmp: Path) -> None:
-        chunks = await asyncio.to_thread(collect_chunks, repo_dir, files, chunking, intel)
-        texts = [chunk_text(c) for c in chunks]
-        manifest = {"format": FORMAT_VERSION, "repo": repo, "commit": commit,
-                    "fingerprint": fp}
-        if isinstance(embedder, HashingEmbedder):
-            vectors = await asyncio.to_thread(_local_build, tmp, embedder, texts)
-        else:
-            vectors = await _embed_all(embedder, texts, batch_size)
-        await asyncio.to_thread(_write, tmp, chunks, vectors, embedder, manifest)
+        async with lock:
+            paths, keys, pending = await asyncio.to_thread(index_new)
+        if pending.keys and served is not None:
+            texts = [chunk_text(c) for group in pending.chunks for c in group]
+            parts = [np.asarray(await served.embed(texts[i: i + batch_size]), np.float32)
+                     for i in range(0, len(texts), batch_size)]
+            vectors = np.concatenate(parts) if parts else np.zeros((0, served.dim), np.float32)
+            await asyncio.to_thread(_store, pending, vectors)
+        await asyncio.to_thread(_write_view, tmp, paths, keys, commit)
 
+    (store / "views").mkdir(parents=True, exist_ok=True)
     path = await build_dir_once_async(final, build)
-    return await asyncio.to_thread(ChunkIndex.open, path, embedder)
+    return await asyncio.to_thread(open_view, store, path)

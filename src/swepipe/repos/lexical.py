@@ -1,11 +1,9 @@
-"""Sparse feature rows and exact BM25 re-scoring of retrieval candidates.
+"""Sparse feature rows and exact BM25 over them.
 
-The local embedder's features live in a space of 2**20 hashed ids; projecting them to a few
-hundred dimensions for faiss adds collision noise that is small per pair but decides close
-calls among tens of thousands of chunks. So the index keeps each chunk's sparse row too (CSR
-arrays) and re-scores faiss' top candidates exactly with BM25 over the same features (split and
-stemmed identifier parts, whole identifiers, character trigrams). On the generated benchmark this
-is what lifts the local embedder above BM25 on raw tokens; see docs/localization.md.
+The local embedder's features (split and stemmed identifier parts, whole identifiers, character
+trigrams) live in a space of 2**20 hashed ids. The index keeps them as an inverted file
+(`repos.segments`) and scores every chunk of a view exactly with BM25 from the postings of the
+query's terms: no projection (whose collisions decided close calls) and no candidate cut.
 """
 
 from __future__ import annotations
@@ -13,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from pydantic import BaseModel, Field
 
 
 @dataclass(frozen=True)
@@ -58,30 +57,34 @@ def aggregate(rows: np.ndarray, buckets: np.ndarray, weights: np.ndarray,
                       sums.astype(np.float32))
 
 
+class Bm25Params(BaseModel):
+    """Okapi BM25's two constants (the common defaults)."""
+
+    model_config = {"extra": "forbid", "frozen": True}
+
+    k1: float = Field(default=1.2, ge=0)
+    """Term frequency saturation."""
+    b: float = Field(default=0.75, ge=0, le=1)
+    """Document length normalization."""
+
+
 def bm25_idf(df: np.ndarray, n_docs: int) -> np.ndarray:
     """Okapi BM25's idf, `log(1 + (N - df + 0.5) / (df + 0.5))`, 0 for absent features."""
     df = df.astype(np.float64)
     return np.where(df > 0, np.log1p((n_docs - df + 0.5) / (df + 0.5)), 0.0).astype(np.float32)
 
 
-def bm25_rescore(query: SparseRows, docs: SparseRows, candidates: np.ndarray,
-                 doc_len: np.ndarray, idf: np.ndarray, *, k1: float = 1.2,
-                 b: float = 0.75) -> np.ndarray:
-    """BM25 of one query row against the candidate doc rows, all arrays, no Python loops."""
-    q_buckets = query.buckets[query.indptr[0]: query.indptr[1]]
-    q_weights = query.weights[query.indptr[0]: query.indptr[1]]
-    if len(candidates) == 0 or len(q_buckets) == 0:
-        return np.zeros(len(candidates), dtype=np.float32)
-    starts, ends = docs.indptr[candidates], docs.indptr[candidates + 1]
-    n = ends - starts
-    idx = np.repeat(starts, n) + (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n))
-    owner = np.repeat(np.arange(len(candidates)), n)
-    cand = docs.buckets[idx]
-    pos = np.minimum(np.searchsorted(q_buckets, cand), len(q_buckets) - 1)
-    hit = q_buckets[pos] == cand
-    tf = docs.weights[idx][hit]
-    owner, pos = owner[hit], pos[hit]
+def bm25_scores(term: np.ndarray, doc: np.ndarray, tf: np.ndarray, query_weights: np.ndarray,
+                doc_len: np.ndarray, params: Bm25Params) -> np.ndarray:
+    """BM25 of every document from the postings of the query's terms, all arrays: posting i
+    says document `doc[i]` holds query term `term[i]` with weight `tf[i]`. Document
+    frequencies are counted from the postings themselves (buckets are unique per row)."""
+    n_docs = len(doc_len)
+    if n_docs == 0 or len(doc) == 0:
+        return np.zeros(n_docs, dtype=np.float32)
+    idf = bm25_idf(np.bincount(term, minlength=len(query_weights)), n_docs)
     avg = float(doc_len.mean()) or 1.0
-    norm = k1 * (1 - b + b * doc_len[candidates][owner] / avg)
-    score = idf[cand[hit]] * tf * (k1 + 1) / (tf + norm) * q_weights[pos]
-    return np.bincount(owner, weights=score, minlength=len(candidates)).astype(np.float32)
+    k1, b = params.k1, params.b
+    norm = k1 * (1 - b + b * doc_len[doc] / avg)
+    score = idf[term] * tf * (k1 + 1) / (tf + norm) * query_weights[term]
+    return np.bincount(doc, weights=score, minlength=n_docs).astype(np.float32)

@@ -1,0 +1,91 @@
+"""From chunk scores to a file ranking: the switches measured in docs/localization.md.
+
+Each switch is a field of `RankingConfig` (part of the retrieval localizer's config hash):
+- `chunk_decay`: a file scores `sum_i s_i * decay**i` over its chunk scores sorted best first,
+  so evidence spread over many chunks counts (0 is the best chunk alone);
+- `nonlib_weight`: files under non-library paths (examples, docs, benchmarks, setup scripts;
+  `nonlib_patterns`) have their score multiplied by it;
+- `mention_weight`: files the issue names (paths, dotted modules, traceback frames;
+  `localize.mentions`) have their score multiplied by `1 + mention_weight`;
+- `query_tf`: how a term repeated in the issue weighs: `log` (`1 + log(count)`, the embedder's
+  own weighting) or `once` (every term once: pasted logs and test names stop dominating).
+All arrays: the aggregation is one sort and one bincount over the view's chunks.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from swepipe.localize.mentions import mentioned_files
+from swepipe.repos.lexical import Bm25Params
+
+NONLIB_PATTERNS = (r"(^|/)(examples?|docs?|doc_src|benchmarks?|asv_bench|scripts|tools|ci|"
+                   r"tutorials?|galleries|gallery|extern|externals|_vendor|sandbox)/",
+                   r"(^|/)(setup|conftest|noxfile|fabfile|conf)\.py$")
+
+
+class RankingConfig(BaseModel):
+    """How chunk scores become a file ranking (see the module docstring)."""
+
+    model_config = {"extra": "forbid", "frozen": True}
+
+    chunk_decay: float = Field(default=0.0, ge=0, lt=1)
+    """File score = sum of its chunk scores, best first, the i-th weighted `decay**i`."""
+    nonlib_weight: float = Field(default=1.0, ge=0, le=1)
+    """Score factor of files matching `nonlib_patterns` (1: no down-weighting)."""
+    nonlib_patterns: tuple[str, ...] = NONLIB_PATTERNS
+    """Regular expressions (searched in the repository-relative path) of non-library files."""
+    mention_weight: float = Field(default=0.0, ge=0)
+    """Files the issue names get their score multiplied by `1 + mention_weight`."""
+    query_tf: Literal["log", "once"] = "log"
+    """Weight of a query term repeated in the issue: `1 + log(count)`, or once."""
+    bm25: Bm25Params = Field(default_factory=Bm25Params)
+    """BM25 constants of the chunk scores."""
+
+
+def aggregate_files(file_ids: np.ndarray, scores: np.ndarray, n_files: int,
+                    decay: float) -> np.ndarray:
+    """Per-file score from chunk scores: decayed sum of the file's chunks, best first."""
+    if len(scores) == 0:
+        return np.zeros(n_files)
+    s = scores.astype(np.float64)
+    if decay == 0:
+        out = np.full(n_files, -np.inf)
+        np.maximum.at(out, file_ids, s)
+        return np.where(np.isfinite(out), out, 0.0)
+    order = np.lexsort((-s, file_ids))
+    f = file_ids[order]
+    first = np.flatnonzero(np.concatenate(([True], f[1:] != f[:-1])))
+    rank = np.arange(len(f)) - np.repeat(first, np.diff(np.concatenate((first, [len(f)]))))
+    return np.bincount(f, weights=s[order] * decay ** rank, minlength=n_files)
+
+
+def file_priors(files: list[str], query: str, config: RankingConfig) -> np.ndarray:
+    """Per-file score factors from the path alone (non-library) and the issue's mentions."""
+    prior = np.ones(len(files))
+    if config.nonlib_weight != 1.0 and config.nonlib_patterns:
+        nonlib = re.compile("|".join(f"(?:{p})" for p in config.nonlib_patterns))
+        prior[np.array([i for i, f in enumerate(files) if nonlib.search(f)], dtype=np.int64)] *= \
+            config.nonlib_weight
+    if config.mention_weight > 0:
+        named = np.array(sorted(mentioned_files(query, tuple(files))), dtype=np.int64)
+        prior[named] *= 1.0 + config.mention_weight
+    return prior
+
+
+def rank(scores: np.ndarray) -> np.ndarray:
+    """Indices of the positive scores, best first (ties by index, i.e. by path)."""
+    hit = np.flatnonzero(scores > 0)
+    return hit[np.lexsort((hit, -scores[hit]))]
+
+
+def fuse(rankings: list[np.ndarray], n: int, weights: list[float], k: float = 60.0) -> np.ndarray:
+    """Reciprocal rank fusion: `sum_r w_r / (k + rank_r)`; unranked items add nothing."""
+    out = np.zeros(n)
+    for order, w in zip(rankings, weights):
+        out[order] += w / (k + 1 + np.arange(len(order)))
+    return out
