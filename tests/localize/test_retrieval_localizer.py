@@ -244,3 +244,24 @@ async def test_retrieval_beats_bm25_on_file_recall_of_a_generated_repo(tmp_path)
         theirs.append(chunks[int(docs[0][0])].file_path == gold)
     assert np.mean(ours) >= np.mean(theirs)
     assert np.mean(ours) > 0.8
+
+
+async def test_served_embedder_is_fused_with_the_lexical_ranking_and_stored_once(setup):
+    instance, ctx, config = setup
+    lexical = await RetrievalLocalizer(config).locate(instance, ctx)
+    served = ServedEmbedder()
+    ctx.embedder = served
+    fused_cfg = config.model_copy(update={"embedder": "acme-embed-small", "top_files": 10})
+    fused = [p for p in await RetrievalLocalizer(fused_cfg).locate(instance, ctx)
+             if p.kind == "file"]
+    assert all(0 < p.score <= 2 / 61 for p in fused)  # reciprocal rank fusion scores
+    assert fused[0].file_path == "shop/models.py"
+    segments = [p for p in built(config, "segments") if (p / "vectors.npy").exists()]
+    assert len(segments) == 1
+    calls = served.calls
+    await RetrievalLocalizer(fused_cfg).locate(instance, ctx)
+    assert served.calls == calls + 1  # only the query: chunk vectors come from the store
+    lexical_only = config.model_copy(update={"embedder": "acme-embed-small", "dense_weight": 0})
+    same = await RetrievalLocalizer(lexical_only).locate(instance, ctx)
+    assert [p.file_path for p in same if p.kind == "file"] == \
+        [p.file_path for p in lexical if p.kind == "file"]

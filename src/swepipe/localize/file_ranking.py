@@ -41,6 +41,11 @@ class RankingConfig(BaseModel):
     """Regular expressions (searched in the repository-relative path) of non-library files."""
     mention_weight: float = Field(default=0.0, ge=0)
     """Files the issue names get their score multiplied by `1 + mention_weight`."""
+    symbol_weight: float = Field(default=0.0, ge=0)
+    """Files defining a class or function the issue names verbatim (defined in at most 3
+    files) get their score multiplied by `1 + symbol_weight`."""
+    mention_modules: bool = True
+    """Dotted module names count as mentions too (else paths and traceback frames only)."""
     query_tf: Literal["log", "once"] = "log"
     """Weight of a query term repeated in the issue: `1 + log(count)`, or once."""
     bm25: Bm25Params = Field(default_factory=Bm25Params)
@@ -72,7 +77,8 @@ def file_priors(files: list[str], query: str, config: RankingConfig) -> np.ndarr
         prior[np.array([i for i, f in enumerate(files) if nonlib.search(f)], dtype=np.int64)] *= \
             config.nonlib_weight
     if config.mention_weight > 0:
-        named = np.array(sorted(mentioned_files(query, tuple(files))), dtype=np.int64)
+        named = np.array(sorted(mentioned_files(query, tuple(files),
+                                                  modules=config.mention_modules)), dtype=np.int64)
         prior[named] *= 1.0 + config.mention_weight
     return prior
 

@@ -18,6 +18,8 @@ import re
 from collections import defaultdict
 from functools import lru_cache
 
+import numpy as np
+
 _PATH = re.compile(r"(?<![\w.])((?:[\w.-]+[/\\])*[\w-]+\.(?:py|pyx|pyi|js|jsx|ts|tsx|java|go))\b")
 _DOTTED = re.compile(r"(?<![\w/.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)")
 _FROM_IMPORT = re.compile(r"\bfrom\s+([A-Za-z_][\w.]*)\s+import\s+([\w ,]+)")
@@ -53,14 +55,18 @@ def _match_module(dotted: str, table: dict[str, tuple[int, ...]]) -> tuple[int, 
     return ()
 
 
-def mentioned_files(text: str, files: tuple[str, ...], *, max_matches: int = 3) -> set[int]:
-    """Indices into `files` of the files the text mentions (see the module docstring)."""
+def mentioned_files(text: str, files: tuple[str, ...], *, max_matches: int = 3,
+                    modules: bool = True) -> set[int]:
+    """Indices into `files` of the files the text mentions (see the module docstring);
+    `modules=False` counts paths and traceback frames only."""
     table = _suffixes(files)
     found: set[int] = set()
     for m in _PATH.findall(text):
         hit = _match_path(m, table)
         if 0 < len(hit) <= max_matches:
             found.update(hit)
+    if not modules:
+        return found
     dotted = set(_DOTTED.findall(text))
     for module, names in _FROM_IMPORT.findall(text):
         dotted.update(f"{module}.{n.strip()}" for n in names.split(",") if n.strip())
@@ -71,3 +77,21 @@ def mentioned_files(text: str, files: tuple[str, ...], *, max_matches: int = 3) 
         if 0 < len(hit) <= max_matches:
             found.update(hit)
     return found
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{3,}")
+
+
+def defining_files(text: str, symbols: list[str | None], file_ids: np.ndarray, *,
+                   max_files: int = 3) -> np.ndarray:
+    """Files defining a class or function the text names verbatim (`bulk_create`,
+    `QuerySet`): the last component of a chunk's symbol, at least 4 characters, defined in at
+    most `max_files` files (a name every backend defines says nothing)."""
+    named = set(_IDENTIFIER.findall(text))
+    hits = [(s.rsplit(".", 1)[-1], int(f)) for s, f in zip(symbols, file_ids)
+            if s and s.rsplit(".", 1)[-1] in named]
+    by_name: dict[str, set[int]] = defaultdict(set)
+    for name, f in hits:
+        by_name[name].add(f)
+    out = {f for files in by_name.values() if len(files) <= max_files for f in files}
+    return np.array(sorted(out), dtype=np.int64)

@@ -36,6 +36,7 @@ from pydantic import Field
 from swepipe.errors import InputError
 from swepipe.hashing import AddedLater, Runtime
 from swepipe.localize.file_ranking import RankingConfig, aggregate_files, file_priors, fuse, rank
+from swepipe.localize.mentions import defining_files
 from swepipe.localize.nested import ComposedConfig, NestedLocalizer, build_localizer, ranked_files
 from swepipe.protocols import Embedder, StageContext
 from swepipe.repos.chunks import ChunkConfig
@@ -148,11 +149,16 @@ class RetrievalLocalizer:
         cfg = self.config.ranking
         lexical_text = text if cfg.query_tf == "log" else " ".join(dict.fromkeys(
             _IDENT.findall(text)))
-        chunk = index.lexical_scores(self._local.features([lexical_text]), cfg.bm25)
+        query = self._local.features([lexical_text])
+        chunk = index.lexical_scores(query, cfg.bm25)
         if among is not None:
             chunk = np.where(among, chunk, 0.0)
         files = aggregate_files(index.file_ids, chunk, len(index.files), cfg.chunk_decay)
-        files = files * file_priors(index.files, text, cfg)
+        prior = file_priors(index.files, text, cfg)
+        if cfg.symbol_weight > 0:
+            prior[defining_files(text, index.symbols(np.arange(index.size)),
+                                 index.file_ids)] *= 1.0 + cfg.symbol_weight
+        files = files * prior
         served = self.embedder_for(ctx)
         if served is None:
             return chunk, files

@@ -103,7 +103,16 @@ class IndexView:
         return len(self.file_ids)
 
     def symbols(self, ids: np.ndarray) -> list[str | None]:
-        return [self.segments[self.seg_of[i]].symbols[self.local_of[i]] for i in ids]
+        """The symbols of these chunks (read from the segments on first use)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        out: list[str | None] = [None] * len(ids)
+        seg, local = self.seg_of[ids], self.local_of[ids]
+        for s in np.unique(seg).tolist():
+            names = self.segments[s].symbols
+            mine = np.flatnonzero(seg == s)
+            for k, j in zip(mine.tolist(), local[mine].tolist()):
+                out[k] = names[j]
+        return out
 
     def chunks_of(self, files: Collection[str]) -> np.ndarray:
         """Ids of the chunks of these files (paths the view does not hold are ignored)."""
@@ -111,22 +120,27 @@ class IndexView:
                                         np.array(list(files), dtype=object)))
         return np.flatnonzero(np.isin(self.file_ids, wanted)).astype(np.int64)
 
-    def lexical_scores(self, query: SparseRows, params: Bm25Params) -> np.ndarray:
-        """BM25 of every chunk of the view for one query row (document frequencies and lengths
-        are this view's own, as if the commit had been indexed alone)."""
+    def _postings(self, query: SparseRows) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                    np.ndarray]:
+        """(query term index, view chunk id, weight) of the view's postings of the query's
+        terms, and the query terms' weights."""
         terms = query.buckets[query.indptr[0]: query.indptr[1]].astype(np.uint32)
         weights = query.weights[query.indptr[0]: query.indptr[1]]
         order = np.argsort(terms)
         terms, weights = terms[order], weights[order]
-        parts = []
+        parts = [(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))]
         for seg, mapping in zip(self.segments, self.to_view):
             q, local, w = seg.postings(terms)
             view_id = mapping[local]
             keep = view_id >= 0
             parts.append((q[keep], view_id[keep], w[keep]))
-        q = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
-        ids = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
-        tf = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, np.float32)
+        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+                np.concatenate([p[2] for p in parts]), weights)
+
+    def lexical_scores(self, query: SparseRows, params: Bm25Params) -> np.ndarray:
+        """BM25 of every chunk of the view for one query row (document frequencies and lengths
+        are this view's own, as if the commit had been indexed alone)."""
+        q, ids, tf, weights = self._postings(query)
         return bm25_scores(q, ids, tf, weights, self.lengths, params)
 
     def dense_scores(self, vector: np.ndarray) -> np.ndarray:
