@@ -20,10 +20,10 @@ def test_decayed_sum_lets_spread_evidence_beat_one_dense_chunk():
     assert aggregate_files(np.zeros(0, int), np.zeros(0), 3, 0.5).tolist() == [0, 0, 0]
 
 
-def test_non_library_paths_are_down_weighted_only_when_switched_on():
+def test_non_library_paths_are_down_weighted_unless_switched_off():
     files = list(FILES)
-    assert file_priors(files, "", RankingConfig()).tolist() == [1.0] * len(files)
-    prior = file_priors(files, "", RankingConfig(nonlib_weight=0.5))
+    assert file_priors(files, "", RankingConfig(nonlib_weight=1)).tolist() == [1.0] * len(files)
+    prior = file_priors(files, "", RankingConfig())  # the default: 0.5
     down = {f for f, p in zip(files, prior) if p == 0.5}
     assert down == {"docs/conf.py", "examples/demo.py", "setup.py"}
 
@@ -45,7 +45,8 @@ setup.py is fine, unknown/file.py is not ours, and django.nothing.here neither''
 
 def test_mentions_multiply_the_score_and_rank_orders_positive_scores():
     files = list(FILES)
-    prior = file_priors(files, "see sklearn/base.py", RankingConfig(mention_weight=1.0))
+    prior = file_priors(files, "see sklearn/base.py",
+                        RankingConfig(mention_weight=1.0, nonlib_weight=1))
     assert prior[files.index("sklearn/base.py")] == 2.0 and prior.sum() == len(files) + 1
     assert rank(np.array([0.0, 2.0, 3.0, 2.0])).tolist() == [2, 1, 3]  # ties by index
 

@@ -1,8 +1,10 @@
 """The cheaper CodeMonkeys: retrieval first, LLM relevance only on the top-K files.
 
-The seed's answer to the rate-limit bottleneck of the full relevance scan: the embedding
-retrieval localizer (a nested config, `retrieval`) ranks the repository's files, and only its
-first `top_k` go through the relevance scan; ranking and packing are CodeMonkeys' own. A scan of
+The seed's answer to the rate-limit bottleneck of the full relevance scan: the retrieval
+localizer (a nested config, `retrieval`; by default its measured file ranking, docs/localization.md:
+chunk evidence summed with decay, non-library paths down-weighted, on the repository's shared
+index) ranks the repository's files, and only its first `top_k` go through the relevance scan;
+ranking and packing are CodeMonkeys' own. A scan of
 K files instead of thousands cuts the LLM tokens per instance by about files / K (see
 `benchmarks/relevance_scan.py`); what it can lose is a gold file that retrieval ranks below K.
 
@@ -28,7 +30,7 @@ class RetrievalFirstConfig(CodeMonkeysConfig):
     """CodeMonkeys with the relevance scan limited to retrieval's top-K files."""
 
     component: str = "codemonkeys_retrieval_first"
-    code_version: str = "1"
+    code_version: str = "2"
     top_k: int = Field(default=50, ge=1)
     """How many of retrieval's best files are judged by the model."""
     retrieval: NestedLocalizer = Field(default_factory=RetrievalLocalizerConfig)

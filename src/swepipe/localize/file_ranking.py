@@ -33,9 +33,9 @@ class RankingConfig(BaseModel):
 
     model_config = {"extra": "forbid", "frozen": True}
 
-    chunk_decay: float = Field(default=0.0, ge=0, lt=1)
+    chunk_decay: float = Field(default=0.8, ge=0, lt=1)
     """File score = sum of its chunk scores, best first, the i-th weighted `decay**i`."""
-    nonlib_weight: float = Field(default=1.0, ge=0, le=1)
+    nonlib_weight: float = Field(default=0.5, ge=0, le=1)
     """Score factor of files matching `nonlib_patterns` (1: no down-weighting)."""
     nonlib_patterns: tuple[str, ...] = NONLIB_PATTERNS
     """Regular expressions (searched in the repository-relative path) of non-library files."""

@@ -63,8 +63,10 @@ class RetrievalLocalizerConfig(ComposedConfig):
 
     embedder: str = "local"
     """`local` for the built-in hashing embedder, else the served model's name (ctx.embedder)."""
-    local_embedder: HashingEmbedderConfig = Field(default_factory=HashingEmbedderConfig)
-    """Features of the lexical scoring (always used; with a served embedder too)."""
+    local_embedder: HashingEmbedderConfig = Field(
+        default_factory=lambda: HashingEmbedderConfig(ngram_weight=0.0))
+    """Features of the lexical scoring (always used; with a served embedder too). No character
+    trigrams by default: on the development set they bought nothing and took 3.6x the disk."""
     files: FileFilter = Field(default_factory=lambda: FileFilter(languages=CODE_LANGUAGES))
     """Which files are indexed: source files of the supported languages, tests excluded."""
     chunking: ChunkConfig = Field(default_factory=ChunkConfig)
