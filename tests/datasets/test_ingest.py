@@ -242,3 +242,25 @@ def test_gold_hunks_give_changed_lines_and_insertion_points(store, tmp_path):
     ingest_file(store, write_jsonl(tmp_path / "d.jsonl", [row(1)]))
     hunk = store.query("SELECT path, removed_lines, added_after FROM gold_hunks").to_pylist()
     assert hunk == [{"path": "pkg/mod.py", "removed_lines": [2], "added_after": [2]}]
+
+
+def api_instances(*over: dict) -> list:
+    from swepipe.datasets.ingest import SweBenchRow
+
+    return [SweBenchRow.model_validate(row(i, **o)).to_instance() for i, o in enumerate(over, 1)]
+
+
+@pytest.mark.parametrize("over, message", [
+    ({"instance_id": "../../etc/x"}, r"^api:2: '\.\./\.\./etc/x' is not an instance id.* "
+                                     r"\(field 'instance_id'\)$"),
+    ({"repo": "o/.."}, r"^api:2: 'o/\.\.' is not owner/name .*\(field 'repo'\)$"),
+    ({"instance_id": "o__r-1"}, r"^api:2: duplicate instance_id 'o__r-1' \(first at line 1\)"),
+    ({"patch": "Fixed the bug in f().\n"}, r"^api:2: gold patch is not a diff .*\(field 'patch'\)$"),
+])
+def test_the_python_api_applies_the_checks_of_file_ingest(store, over, message):
+    from swepipe.datasets.ingest import ingest_instances
+
+    with pytest.raises(InputError, match=message):
+        ingest_instances(store, api_instances({}, over), "d", "api")
+    assert count(store, "instances") == 0 and count(store, "dataset_instances") == 0
+    assert ingest_instances(store, api_instances({}, {}), "d", "api").new == 2

@@ -15,12 +15,15 @@
   logs), so they must have the shapes SWE-bench uses: `repo` is `owner/name` (letters, digits,
   `_ . -`; the name not `.` or `..`), `instance_id` one word of letters, digits and `_ . + -` not
   starting with `.` or `-` (`django__django-11099`). Anything else (empty, `..`, `/`) is refused.
+- `ingest_instances` (the Python API, what the demo uses) applies the same checks as a file
+  (`checked`): shapes, unique ids, a gold patch that is a diff.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,8 +37,14 @@ from swepipe.store.store import Store, insert_rows
 from swepipe.types import Instance
 
 
-_INSTANCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*")
-_REPO = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/(?!\.\.?$)[A-Za-z0-9_.-]+")
+# (field, shape, what it must be): `instance_id` and `repo` name files and folders later
+_SHAPES = (
+    ("instance_id", re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*"),
+     "an instance id: one word of letters, digits and '_.+-', not starting with '.' or '-' "
+     "(it names files)"),
+    ("repo", re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/(?!\.\.?$)[A-Za-z0-9_.-]+"),
+     "owner/name (letters, digits and '_.-'; it names folders)"),
+)
 
 
 class SweBenchRow(BaseModel):
@@ -56,22 +65,6 @@ class SweBenchRow(BaseModel):
     environment_setup_commit: str | None = None
     created_at: str | None = None
     difficulty: str | None = None
-
-    @field_validator("instance_id")
-    @classmethod
-    def _id_shape(cls, value: str) -> str:
-        if not _INSTANCE_ID.fullmatch(value):
-            raise ValueError(f"{value[:80]!r} is not an instance id: one word of letters, "
-                             "digits and '_.+-', not starting with '.' or '-' (it names files)")
-        return value
-
-    @field_validator("repo")
-    @classmethod
-    def _repo_shape(cls, value: str) -> str:
-        if not _REPO.fullmatch(value):
-            raise ValueError(f"{value[:80]!r} is not owner/name (letters, digits and '_.-'; "
-                             "it names folders)")
-        return value
 
     @field_validator("FAIL_TO_PASS", "PASS_TO_PASS", mode="before")
     @classmethod
@@ -131,40 +124,59 @@ class IngestReport:
                 f"{self.new_revisions} new revisions, {self.unchanged} unchanged")
 
 
+def _row_instance(row: dict[str, Any], path: Path, line: int) -> Instance:
+    try:
+        return SweBenchRow.model_validate(row).to_instance()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or None
+        message = err["msg"].removeprefix("Value error, ")
+        raise InputError(message[:1].lower() + message[1:], source=str(path), line=line,
+                         field=field) from exc
+
+
 def parse_file(path: Path) -> list[tuple[Instance, list[FileChange]]]:
     """Validate every row of a file, parsing its gold patch; the first problem raises
     `InputError` naming line and field."""
-    instances: list[tuple[Instance, list[FileChange]]] = []
-    seen: dict[str, int] = {}
-    for line, row in read_rows(path):
-        try:
-            instance = SweBenchRow.model_validate(row).to_instance()
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"]) or None
-            message = err["msg"].removeprefix("Value error, ")
-            raise InputError(message[:1].lower() + message[1:], source=str(path), line=line,
-                             field=field) from exc
-        if instance.instance_id in seen:
-            raise InputError(f"duplicate instance_id {instance.instance_id!r} (first at line "
-                             f"{seen[instance.instance_id]})", source=str(path), line=line,
-                             field="instance_id")
-        seen[instance.instance_id] = line
-        instances.append((instance, _gold_changes(instance.patch, path, line)))
+    instances = checked(((line, _row_instance(row, path, line))
+                         for line, row in read_rows(path)), str(path))
     if not instances:
         raise InputError("no rows", source=str(path))
     return instances
 
 
-def _gold_changes(patch: str, path: Path, line: int) -> list[FileChange]:
+def checked(numbered: Iterable[tuple[int, Instance]],
+            source: str) -> list[tuple[Instance, list[FileChange]]]:
+    """The checks every way in applies (a file's rows and `ingest_instances` alike), one
+    instance at a time so the first problem is the one raised: `instance_id` and `repo` shapes,
+    unique ids, a gold patch that is a diff. Returns each instance with its gold patch's files;
+    errors name `source`, the line (or position) and the field."""
+    out: list[tuple[Instance, list[FileChange]]] = []
+    seen: dict[str, int] = {}
+    for line, instance in numbered:
+        for field, shape, what in _SHAPES:
+            value = getattr(instance, field)
+            if not shape.fullmatch(value):
+                raise InputError(f"{value[:80]!r} is not {what}", source=source, line=line,
+                                 field=field)
+        if instance.instance_id in seen:
+            raise InputError(f"duplicate instance_id {instance.instance_id!r} (first at line "
+                             f"{seen[instance.instance_id]})", source=source, line=line,
+                             field="instance_id")
+        seen[instance.instance_id] = line
+        out.append((instance, _gold_changes(instance.patch, source, line)))
+    return out
+
+
+def _gold_changes(patch: str, source: str, line: int) -> list[FileChange]:
     try:
         changes = parse_diff(patch)
     except InputError as exc:
         raise InputError(f"gold patch is not a parseable diff ({exc.__cause__})",
-                         source=str(path), line=line, field="patch") from exc
+                         source=source, line=line, field="patch") from exc
     if patch.strip() and not changes:
         raise InputError("gold patch is not a diff (no '--- a/x' / '+++ b/x' file header)",
-                         source=str(path), line=line, field="patch")
+                         source=source, line=line, field="patch")
     return changes
 
 
@@ -195,9 +207,9 @@ def gold_rows(instance: Instance, revision: int,
 
 def ingest_instances(store: Store, instances: list[Instance], dataset: str,
                      source: str) -> IngestReport:
-    """Store instances for a dataset in one transaction (see the module docstring)."""
-    return _ingest(store, [(i, parse_diff(i.patch, source=i.instance_id)) for i in instances],
-                   dataset, source)
+    """Store instances for a dataset in one transaction, after the checks a file's rows get
+    (`checked`; an error names `source` and the instance's 1-based position in the list)."""
+    return _ingest(store, checked(enumerate(instances, start=1), source), dataset, source)
 
 
 def _ingest(store: Store, parsed: list[tuple[Instance, list[FileChange]]], dataset: str,
