@@ -164,3 +164,53 @@ def test_an_endpoint_that_never_answers_fails_within_the_probe_bound(pipeline, c
     err = capsys.readouterr().err
     assert f"model.endpoint.base_url: cannot reach {url}: ReadTimeout" in err
     assert stage_rows(store) == 0
+
+
+def script_of(overrides):
+    from swepipe.models.scripted_rules import load_script
+
+    return load_script(next(o for o in overrides if o.startswith("model.script="))
+                       .split("=", 1)[1])
+
+
+def test_a_finished_run_resumes_with_its_endpoint_offline(pipeline, capsys):
+    # every result is in the store: no stage calls the model, so the probe is not made; a run
+    # that has anything to compute still stops at it
+    store, overrides = pipeline
+    with ScriptedServer(script_of(overrides)) as srv:
+        url = srv.base_url
+        assert run(store, overrides, f"model.endpoint.base_url={url}", "--limit", "2") == 0
+        assert srv.stats().get("models") == 1
+    rows = stage_rows(store)
+    assert run(store, overrides, f"model.endpoint.base_url={url}", "--limit", "2") == 0
+    assert run(store, overrides, f"model.endpoint.base_url={url}", "--limit", "2",
+               "--retry-failed") == 0  # nothing failed: still nothing to compute
+    assert stage_rows(store) == rows
+    capsys.readouterr()
+    # recomputing a stage that calls no model (the selector) still needs no endpoint
+    assert run(store, overrides, f"model.endpoint.base_url={url}", "--limit", "2",
+               "cache.select=recompute") == 0
+    rows = stage_rows(store)
+    capsys.readouterr()
+    for needs_the_model in (["--limit", "3"], ["--limit", "2", "cache.localize=recompute"]):
+        assert run(store, overrides, f"model.endpoint.base_url={url}", *needs_the_model) == 2
+        assert "model.endpoint.base_url: cannot reach" in capsys.readouterr().err
+    assert stage_rows(store) == rows
+
+
+def test_stored_failures_are_read_back_offline_and_retrying_them_probes(pipeline, capsys,
+                                                                         tmp_path):
+    from swepipe.models.scripted_rules import Script
+
+    store, overrides = pipeline
+    # localize fails for case 0 (a file that does not exist), the rest run through
+    rules = [{"pattern": "case 0", "reply": "no/such/file.py"}, *script_of(overrides)
+             .model_dump()["rules"]]
+    with ScriptedServer(Script.model_validate({"rules": rules})) as srv:
+        url = srv.base_url
+        assert run(store, overrides, f"model.endpoint.base_url={url}") == 1
+    capsys.readouterr()
+    assert run(store, overrides, f"model.endpoint.base_url={url}") == 1  # read back, offline
+    assert "failed: localize demo__pkg-0 (stored by an earlier run)" in capsys.readouterr().err
+    assert run(store, overrides, f"model.endpoint.base_url={url}", "--retry-failed") == 2
+    assert "model.endpoint.base_url: cannot reach" in capsys.readouterr().err

@@ -5,7 +5,11 @@ never ingested, an endpoint that does not answer) and store it as a `failed` row
 run reads back. So `check_run` looks at what all stages need first and raises one `InputError`
 naming the config key (`repos_dir`, `dataset`, `model.endpoint.base_url`) and what to do. The
 endpoint is probed once (`GET {base_url}/models`, <= 10 s) instead of letting every call spend
-its retries against a wrong URL.
+its retries against a wrong URL. Only endpoints the run will call are probed: a stage whose
+every result is read back from the store (done, or failed without `--retry-failed`, under cache
+policy `use`; `stages_to_compute`) calls no model, so resuming a finished run works with its
+endpoint offline. With an `embedder` configured every endpoint is probed, as the run opens the
+embedder (and may ask it for its dimension) before any stage runs.
 
 After a run, `failure_lines` says why each failed result failed (its stored error) and how to
 retry it.
@@ -38,7 +42,9 @@ def check_run(store: Store, config: PipelineConfig, stages: dict[str, BuiltStage
     instances = check_dataset(store, config)
     if any(getattr(b.component, "needs_repo", True) for b in stages.values()):
         check_repos(config, instances)
-    for key, endpoint in endpoints(config, stages):
+    calling = stages if config.embedder is not None else {
+        s: b for s, b in stages.items() if s in stages_to_compute(store, config, stages, instances)}
+    for key, endpoint in endpoints(config, calling):
         if probed is None or endpoint.base_url not in probed:
             probe_endpoint(key, endpoint)
         if probed is not None:  # the configs of a grid share their endpoints: probe each once
@@ -92,6 +98,40 @@ def check_repos(config: PipelineConfig, instances: list[Instance]) -> None:
         raise InputError(f"repos_dir {config.repos_dir} has no clone of "
                          f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}",
                          field="repos_dir")
+
+
+def stages_to_compute(store: Store, config: PipelineConfig, stages: dict[str, BuiltStage],
+                      instances: list[Instance]) -> set[str]:
+    """The stages that will compute (rather than read back) a result for some instance, as the
+    stage cache decides (store/stage_cache.py): policy other than `use`, or an instance with no
+    done result and no failed one to read back. An instance whose stage result is a stored
+    failure goes no further, so the stages after it do not count it."""
+    import pyarrow as pa
+
+    from swepipe.store.sql_files import load_query
+    from swepipe.store.store import registered
+    from swepipe.types import STAGES
+
+    live = {i.instance_id for i in instances}  # the instances that reach the stage
+    keys = pa.Table.from_pylist([{"instance_id": i.instance_id,
+                                  "instance_hash": i.content_hash()} for i in instances])
+    computing: set[str] = set()
+    with store.connect() as conn, registered(conn, _keys=keys):
+        for stage in (s for s in STAGES if s in stages):
+            if not live:
+                break
+            if config.cache.get(stage, "use") != "use":
+                computing.add(stage)
+                continue
+            state = conn.execute(load_query("store/cached_state"),
+                                 {"stage": stage, "config_hash": stages[stage].hash}).fetchall()
+            done = {row[0] for row in state if row[1] is not None}
+            failed = set() if config.retry_failed else {
+                row[0] for row in state if row[1] is None and row[2] == "failed"}
+            if live - done - failed:
+                computing.add(stage)
+            live -= failed
+    return computing
 
 
 def endpoints(config: PipelineConfig,
