@@ -264,6 +264,12 @@ def ingest_file(store: Store, path: str | Path, dataset: str | None = None) -> I
     return _ingest(store, parse_file(path), dataset or dataset_name_for(path), str(path))
 
 
+def dataset_names(store: Store) -> list[str]:
+    """The datasets the store holds, sorted."""
+    return store.query("SELECT DISTINCT dataset FROM dataset_instances ORDER BY dataset"
+                       ).column("dataset").to_pylist()
+
+
 def load_instances(store: Store, dataset: str, instance_ids: list[str] | None = None,
                    limit: int | None = None) -> list[Instance]:
     """The instances a dataset holds (its current revisions), in id order."""

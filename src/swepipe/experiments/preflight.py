@@ -53,13 +53,12 @@ def check_run(store: Store, config: PipelineConfig, stages: dict[str, BuiltStage
 
 
 def check_dataset(store: Store, config: PipelineConfig) -> list[Instance]:
-    from swepipe.datasets.ingest import load_instances
+    from swepipe.datasets.ingest import dataset_names, load_instances
 
     found = load_instances(store, config.dataset, config.instances, config.limit)
     if found:
         return found
-    known = [r["dataset"] for r in store.query(
-        "SELECT DISTINCT dataset FROM dataset_instances ORDER BY dataset").to_pylist()]
+    known = dataset_names(store)
     if config.dataset in known:
         raise InputError(f"dataset {config.dataset!r} holds none of the instances "
                          f"{config.instances}", field="instances")

@@ -9,6 +9,7 @@ import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
 
+from swepipe.datasets.ingest import dataset_names
 from swepipe.errors import InputError
 from swepipe.rewards.compute import in_metric_order, metric_scale
 from swepipe.store.sql_files import load_query
@@ -20,8 +21,7 @@ def summary(store: Store, stage: str | None = None, dataset: str | None = None) 
     """(dataset, stage, config_hash, component, metric, n, mean, ci95) over per-instance rewards
     (`queries/rewards/report_summary.sql`). An unknown `dataset` is an InputError."""
     if dataset is not None:
-        known = store.query("SELECT DISTINCT dataset FROM dataset_instances ORDER BY 1"
-                            ).column("dataset").to_pylist()
+        known = dataset_names(store)
         if dataset not in known and dataset != "(none)":
             raise InputError(f"unknown dataset {dataset!r} (known: {', '.join(known) or 'none'})",
                              field="dataset")
