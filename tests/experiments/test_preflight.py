@@ -214,3 +214,15 @@ def test_stored_failures_are_read_back_offline_and_retrying_them_probes(pipeline
     assert "failed: localize demo__pkg-0 (stored by an earlier run)" in capsys.readouterr().err
     assert run(store, overrides, f"model.endpoint.base_url={url}", "--retry-failed") == 2
     assert "model.endpoint.base_url: cannot reach" in capsys.readouterr().err
+
+
+def test_instance_ids_not_in_the_dataset_are_named_not_silently_dropped(pipeline, capsys):
+    store, overrides = pipeline
+    assert run(store, overrides, "--instances", "demo__pkg-1", "demo__pkg-9", "demo__pkg-8") == 2
+    err = capsys.readouterr().err
+    assert "dataset 'mini' holds 2 of the 3 instances asked for: demo__pkg-8, demo__pkg-9 " \
+        "(field 'instances')" in err and err.count("\n") == 1
+    assert run(store, overrides, "--instances", "nope") == 2
+    assert "holds none of the instances ['nope']" in capsys.readouterr().err
+    assert stage_rows(store) == 0
+    assert run(store, overrides, "--instances", "demo__pkg-1") == 0

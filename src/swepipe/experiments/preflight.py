@@ -56,12 +56,16 @@ def check_dataset(store: Store, config: PipelineConfig) -> list[Instance]:
     from swepipe.datasets.ingest import dataset_names, load_instances
 
     found = load_instances(store, config.dataset, config.instances, config.limit)
-    if found:
+    # a mistyped id among good ones would silently run fewer instances than asked for
+    missing = sorted(set(config.instances or ()) - {i.instance_id for i in found})
+    if found and not missing:
         return found
     known = dataset_names(store)
     if config.dataset in known:
-        raise InputError(f"dataset {config.dataset!r} holds none of the instances "
-                         f"{config.instances}", field="instances")
+        what = (f"none of the instances {config.instances}" if not found else
+                f"{len(missing)} of the {len(set(config.instances or ()))} instances asked for: "
+                f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
+        raise InputError(f"dataset {config.dataset!r} holds {what}", field="instances")
     if config.dataset == MINIBENCH:
         todo = ("it is the bundled mini-benchmark: run `swepipe demo` once (it builds its "
                 "repositories and ingests it), then re-run with repos_dir=.swepipe-cache/repos")
