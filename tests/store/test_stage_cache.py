@@ -108,6 +108,23 @@ async def test_result_for_another_instance_revision_does_not_count(store):
     assert counter.calls == 2 and not result[0].from_cache
 
 
+async def test_a_failure_on_another_instance_revision_is_not_read_back(store):
+    # a stored failure counts for the revision it was computed on, as a done result does: a
+    # changed row (fixed test lists, edited issue) is computed afresh without --retry-failed
+    (instance,) = make_instances(1)
+
+    def boom(instance):
+        raise ValueError("failed on the old row")
+
+    await run_stage(store, "localize", "h", [instance], Counter(boom))
+    changed = instance.model_copy(update={"problem_statement": "edited issue text"})
+    counter = Counter(lambda i: pointers(i.instance_id))
+    result = await run_stage(store, "localize", "h", [changed], counter)
+    assert counter.calls == 1 and result[0].status == "done" and result[0].attempt == 2
+    again = await run_stage(store, "localize", "h", [instance], Counter(boom))
+    assert again[0].status == "failed" and again[0].from_cache  # the old row: still its failure
+
+
 async def test_cancelled_computation_writes_nothing(store):
     instances = make_instances(1)
     started = asyncio.Event()

@@ -2,7 +2,7 @@
 
 Policies (per stage):
 - `use` (default): a `done` attempt on the same instance revision is returned from the store; a
-  failed one is returned as failed unless `retry_failed`; otherwise compute.
+  failed one on that revision is returned as failed unless `retry_failed`; otherwise compute.
 - `recompute`: always compute and write a new attempt; older attempts stay queryable.
 - `off`: online RL; never read the cache, still write everything.
 
