@@ -1,17 +1,21 @@
 """`swepipe run --executor ray`: instances spread over Ray workers, one store written by the driver.
 
-The driver opens the store; workers never do. It prefetches every stage cache, so an instance
-whose stages are all cached is answered on the spot (a second run starts no worker task), and
-sends the others in chunks to `workers` actors, each with the cached results of its finished
-stages and the stored model calls of the rest. A worker runs the ordinary runner and returns
-its writes as Arrow tables (`ArrowBatch`); the driver commits each batch with `write_units` in
-one transaction, which numbers the attempts - so resume, attempts and duplicate-dropping are
-exactly the local runner's. Each actor holds up to two chunks, so it computes the next one
-while the driver commits the last.
+The driver writes the store; workers never open it. It prefetches every stage cache, so an
+instance whose stages are all cached is answered on the spot (a second run starts no worker
+task), and sends the others in chunks to `workers` actors, each chunk with the cached results of
+its instances' finished stages and their stored test-matrix cells. Model calls go through the
+run's one call broker (experiments/ray_calls.py), an actor on this node that reads the store's
+stored calls read-only. A worker runs the ordinary runner on its side of the store seam
+(experiments/run_store.py, ray_worker.py) and returns its writes as Arrow tables
+(`ArrowBatch`); the driver commits each batch with `write_units` in one transaction, which
+numbers the attempts - so resume, attempts and duplicate-dropping are exactly the local
+runner's. Each actor holds up to two chunks, so it computes the next one while the driver
+commits the last.
 
 Ray: `ray.init(num_cpus=workers)` on this machine, unless `address` (or `$RAY_ADDRESS`) names
 a cluster, or Ray is already initialised in this process. Paths in the config (repos, cache,
-script) are made absolute and must be valid on every node (a shared filesystem).
+a script file) are made absolute and must be valid on every node (a shared filesystem); a
+bundled script's name (`minibench`) stays a name.
 """
 
 from __future__ import annotations
