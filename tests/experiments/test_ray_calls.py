@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from swepipe.experiments.ray_calls import CallBroker, SharedCallCache
+from swepipe.errors import StoreError
+from swepipe.experiments.ray_calls import CallBroker, SharedCallCache, StoredKeys
 from swepipe.models.client import OpenAIClient
 from swepipe.models.handle import Binding, ModelService
 from swepipe.models.local import endpoint_service
@@ -16,6 +17,7 @@ from swepipe.models.scripted_rules import Rule, Script
 from swepipe.models.scripted_server import ScriptedServer
 from swepipe.models.settings import EndpointSettings
 from swepipe.store.collecting_writer import CollectingWriter
+from swepipe.store.store import insert_rows
 from swepipe.store.writer import StoreWriter
 from swepipe.types import Message
 
@@ -46,11 +48,12 @@ async def test_two_workers_asking_at_once_make_one_call(store):
 async def test_a_failed_call_lets_a_waiting_worker_make_it(store):
     store.schema_version()
     broker = CallBroker(store.path)
-    assert await broker.claim("h") is None  # worker A makes it
-    waiting = asyncio.create_task(broker.claim("h"))  # worker B waits for A
+    digest = "ef" * 32
+    assert await broker.claim(digest) is None  # worker A makes it
+    waiting = asyncio.create_task(broker.claim(digest))  # worker B waits for A
     await asyncio.sleep(0)
     assert not waiting.done()
-    broker.settle("h", None)  # A's call failed
+    broker.settle(digest, None)  # A's call failed
     assert await waiting is None  # B makes it now
     assert broker.counters()["waits"] == 1
 
@@ -70,6 +73,17 @@ async def test_the_broker_answers_calls_the_store_already_holds(store):
 
 
 def test_a_broker_on_a_missing_store_file_fails_clearly(tmp_path):
-    broker = CallBroker(tmp_path / "absent.duckdb")
-    with pytest.raises(Exception, match="no store here"):
-        asyncio.run(broker.claim("h"))
+    with pytest.raises(StoreError, match="absent.duckdb: no store here"):
+        CallBroker(tmp_path / "absent.duckdb")
+
+
+def test_stored_keys_know_the_stored_hashes_and_nothing_else(store):
+    digest = "ab" * 32
+    with store.transaction() as conn:
+        insert_rows(conn, "sequences", [{"sequence_id": "s1", "model": "m", "messages": [],
+                                         "request_hash": digest, "status": "ok"},
+                                        {"sequence_id": "s2", "model": "m", "messages": [],
+                                         "request_hash": "cd" * 32, "status": "failed"}])
+    keys = StoredKeys(store)
+    assert len(keys) == 1 and keys.may_hold(digest)
+    assert not keys.may_hold("cd" * 32) and not keys.may_hold("00" * 32)

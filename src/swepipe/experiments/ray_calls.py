@@ -10,6 +10,10 @@ processes, so that logic lives in one actor, the broker:
   broker itself in batched read-only queries, plus the calls workers made in this run); when
   another caller is making the same request right now it waits for that call; otherwise it
   records the caller as the one making it and returns None;
+- the store is asked only about hashes it may hold: at start the broker reads the 64-bit
+  prefixes of every stored successful call's hash (`StoredKeys`, one query), so a fresh
+  request - almost every request of a new run - costs no store query. (A call stored by some
+  other process after the run started is therefore made again; results are unaffected.)
 - `settle(hash, completion)` is the caller's report: the completion (remembered, and handed to
   the waiters) or None when the call failed (a waiter then claims it again and makes it).
 
@@ -25,9 +29,31 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from swepipe.store.call_cache import CallCache
+from swepipe.store.sql_files import load_query
 from swepipe.store.store import Store
 from swepipe.types import Completion
+
+
+class StoredKeys:
+    """Which request hashes the store may hold: their 64-bit prefixes, sorted (false positives
+    only cost a query that finds nothing)."""
+
+    def __init__(self, store: Store) -> None:
+        with store.connect(read_only=True) as conn:
+            prefixes = conn.sql(load_query("store/stored_call_keys")).to_arrow_table()
+        digits = "".join(prefixes.column("prefix").to_pylist())
+        self.keys = np.unique(np.frombuffer(bytes.fromhex(digits), dtype=">u8"))
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def may_hold(self, request_hash: str) -> bool:
+        key = np.uint64(int(request_hash[:16], 16))
+        k = int(np.searchsorted(self.keys, key))
+        return k < len(self.keys) and self.keys[k] == key
 
 
 class CallBroker:
@@ -36,15 +62,17 @@ class CallBroker:
     def __init__(self, store_path: str | Path, lock_timeout_s: float = 60.0) -> None:
         store = Store(store_path, create=False, lock_timeout_s=lock_timeout_s)
         self.cache = CallCache(store, read_only=True)
+        self.stored = StoredKeys(store)
         self.flights: dict[str, asyncio.Future[Completion | None]] = {}
-        self.stats = {"claims": 0, "hits": 0, "waits": 0}
+        self.stats = {"claims": 0, "hits": 0, "waits": 0, "stored": len(self.stored)}
 
     async def claim(self, request_hash: str) -> Completion | None:
         """A completion for this request, or None: the caller makes it and must `settle` it."""
         self.stats["claims"] += 1
         while True:
             hit = self.cache.recall(request_hash)
-            if hit is None and request_hash not in self.flights:  # in flight: not stored
+            if (hit is None and request_hash not in self.flights  # in flight: not stored
+                    and self.stored.may_hold(request_hash)):
                 hit = await self.cache.lookup(request_hash)
                 # a settle may have landed while this coroutine waited to resume
                 hit = hit or self.cache.recall(request_hash)
