@@ -13,7 +13,7 @@ import pytest
 from swepipe.datasets.ingest import ingest_instances, load_instances
 from swepipe.experiments.commands import run_config
 from swepipe.experiments.config import build_stages, load_config
-from swepipe.experiments.ray_executor import commit_chunk, plan, run_with_ray
+from swepipe.experiments.ray_executor import _absolute_paths, commit_chunk, plan, run_with_ray
 from swepipe.experiments.ray_calls import CallBroker
 from swepipe.experiments.ray_worker import Chunk, PipelineWorker
 from swepipe.experiments.runner import StageCounts
@@ -116,3 +116,13 @@ def test_ray_resume_reuses_cached_stages_and_stored_calls(ray_session, pipeline)
     # workers, so no call is repeated (as the local runner's call cache does)
     assert _fresh_calls(store, "changed") == 0
     assert [o.selection.patch for o in outcomes] == [DIFF] * 6
+
+
+def test_a_bundled_script_name_stays_a_name_and_a_script_file_becomes_absolute(tmp_path,
+                                                                               monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    named = _absolute_paths(load_config("agentless"))
+    assert named.model.script == "minibench"  # resolved by name on the worker, as locally
+    (tmp_path / "rules.yaml").write_text("rules: []\n")
+    filed = _absolute_paths(load_config("agentless", ["model.script=rules.yaml"]))
+    assert filed.model.script == str(tmp_path / "rules.yaml")
