@@ -4,9 +4,12 @@ final store with an uninterrupted run's.
 Both stores start from the same ingested instances and run the same config against one
 scripted server (in its own process, 50 ms latency). The interrupted store must hold, per
 (stage, config, instance), exactly one `done` attempt and no failed one; the same outputs
-(localizations, patches, selections: content compared, attempt numbers, run ids and timestamps
-ignored); no output row without its `done` mark; and the model calls of every done stage.
-Every subprocess has a timeout and the loop is bounded, so the script always stops.
+(localizations, patches, selections and the test matrix, compared by content with
+`store/results.py`: attempt numbers, run ids, timestamps and test output ignored); no output row
+without its `done` mark; and the model calls of every done stage. With `--executor ray` the
+kill takes the driver's whole process group (its local Ray cluster too), and `--chunk-size N`
+sets the instances per Ray task, so that kills land while chunks are being computed. Every
+subprocess has a timeout and the loop is bounded, so the script always stops.
 
     python benchmarks/crash_safety.py [--config auto|builtin|FILE] [--instances 200]
         [--kills 10] [--seed 0] [--latency-ms 50] [--executor local|ray] [--chunk-size N]
@@ -59,6 +62,27 @@ def run_to_end(cmd: list[str]) -> tuple[int, float]:
     return done.returncode, time.perf_counter() - t0
 
 
+def run_watched(cmd: list[str], store: Path) -> tuple[int, float, float]:
+    """Run to the end, watching the store: (exit code, seconds, seconds to the first committed
+    result). On Ray the start-up (cluster, actors) is what comes before that first commit."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    first = None
+    while first is None and time.perf_counter() - t0 < RUN_TIMEOUT_S:
+        try:
+            proc.wait(timeout=0.25)
+            break
+        except subprocess.TimeoutExpired:
+            if Store(store).query(DONE_SQL, read_only=True).to_pylist()[0]["n"]:
+                first = time.perf_counter() - t0
+    _, err = proc.communicate(timeout=RUN_TIMEOUT_S)
+    span = time.perf_counter() - t0
+    if proc.returncode != 0:
+        print(err[-2000:], file=sys.stderr)
+    return proc.returncode, span, first if first is not None else span / 2
+
+
 def kill_at(cmd: list[str], delay: float) -> bool:
     """Start the run, SIGKILL it after `delay` s. False when it had finished before."""
     proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.DEVNULL,
@@ -73,9 +97,11 @@ def kill_at(cmd: list[str], delay: float) -> bool:
         return True
 
 
+DONE_SQL = "SELECT count(*) AS n FROM stage_runs WHERE status = 'done'"
+
+
 def done_count(store: Path) -> int:
-    return Store(store).query("SELECT count(*) AS n FROM stage_runs WHERE status = 'done'"
-                              ).to_pylist()[0]["n"]
+    return Store(store).query(DONE_SQL).to_pylist()[0]["n"]
 
 
 def snapshot(path: Path) -> dict[str, object]:
@@ -133,13 +159,14 @@ def main() -> None:
             def cmd_for(store: Path) -> list[str]:
                 return run_cmd(store, config, overrides, args.executor, args.chunk_size)
 
-            rc, span = run_to_end(cmd_for(ref))
+            rc, span, first = run_watched(cmd_for(ref), ref)
             print(f"uninterrupted run ({config}, {args.instances} instances, "
-                  f"{args.executor}): exit {rc}, {span:.1f} s")
-            # start-up: the same command on a finished store (imports, server, cache reads)
+                  f"{args.executor}): exit {rc}, {span:.1f} s, first result after {first:.1f} s")
+            # start-up: the same command on a finished store (imports, server, cache reads);
+            # a finished store starts no Ray, so there it is the time to the first result
             _, startup = run_to_end(cmd_for(ref))
-            if args.executor == "ray":  # a finished store starts no Ray: half the run is start-up
-                startup = max(startup, 0.5 * span)
+            if args.executor == "ray":
+                startup = max(startup, first)
             work = max(span - startup, 0.5)
             print(f"start-up and resume check {startup:.1f} s, work {work:.1f} s")
             crash = Path(shutil.copy(base, folder / "crashed.duckdb"))
