@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from swepipe.errors import InputError
+from swepipe.localize.file_ranking import RankingConfig
 from swepipe.localize.retrieval import RetrievalLocalizer, RetrievalLocalizerConfig
 from swepipe.protocols import Localizer, StageContext
 from swepipe.repos import index as index_module
@@ -269,3 +270,21 @@ async def test_served_embedder_is_fused_with_the_lexical_ranking_and_stored_once
     same = await RetrievalLocalizer(lexical_only).locate(instance, ctx)
     assert [p.file_path for p in same if p.kind == "file"] == \
         [p.file_path for p in lexical if p.kind == "file"]
+
+
+async def test_the_issue_title_weighs_more_when_title_repeats_is_set(setup):
+    instance, ctx, config = setup
+    issue = instance.model_copy(update={"problem_statement": (
+        "shipping_cost is wrong for heavy parcels\n\nThe receipt email sent to the customer "
+        "shows the mailer subject twice.")})
+
+    async def scores(repeats):
+        cfg = config.model_copy(update={"ranking": RankingConfig(title_repeats=repeats),
+                                        "top_files": 10})
+        found = await RetrievalLocalizer(cfg).locate(issue, ctx)
+        return {p.file_path: p.score for p in found if p.kind == "file"}
+
+    plain, titled = await scores(0), await scores(3)
+    assert max(titled, key=titled.get) == "shop/shipping.py"
+    assert titled["shop/shipping.py"] / titled["shop/emails.py"] > \
+        plain["shop/shipping.py"] / plain["shop/emails.py"]

@@ -7,6 +7,7 @@ Each switch is a field of `RankingConfig` (part of the retrieval localizer's con
   `nonlib_patterns`) have their score multiplied by it;
 - `mention_weight`: files the issue names (paths, dotted modules, traceback frames;
   `localize.mentions`) have their score multiplied by `1 + mention_weight`;
+- `title_repeats`: the issue's title counts this many more times in the lexical query;
 - `query_tf`: how a term repeated in the issue weighs: `log` (`1 + log(count)`, the embedder's
   own weighting) or `once` (every term once: pasted logs and test names stop dominating).
 All arrays: the aggregation is one sort and one bincount over the view's chunks.
@@ -46,6 +47,9 @@ class RankingConfig(BaseModel):
     files) get their score multiplied by `1 + symbol_weight`."""
     mention_modules: bool = True
     """Dotted module names count as mentions too (else paths and traceback frames only)."""
+    title_repeats: int = Field(default=3, ge=0)
+    """The issue's first line (its title, a summary) is added this many more times to the
+    lexical query, so its terms weigh `1 + log(1 + n)` instead of 1."""
     query_tf: Literal["log", "once"] = "log"
     """Weight of a query term repeated in the issue: `1 + log(count)`, or once."""
     bm25: Bm25Params = Field(default_factory=Bm25Params)

@@ -149,8 +149,10 @@ class RetrievalLocalizer:
                     among: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """(chunk scores, file scores) over the whole view; chunks outside `among` score 0."""
         cfg = self.config.ranking
-        lexical_text = text if cfg.query_tf == "log" else " ".join(dict.fromkeys(
-            _IDENT.findall(text)))
+        title = text.strip().split("\n", 1)[0] if text.strip() else ""
+        lexical_text = text + f"\n{title}" * cfg.title_repeats
+        if cfg.query_tf == "once":
+            lexical_text = " ".join(dict.fromkeys(_IDENT.findall(lexical_text)))
         query = self._local.features([lexical_text])
         chunk = index.lexical_scores(query, cfg.bm25)
         if among is not None:
