@@ -1,11 +1,11 @@
 """The cheaper CodeMonkeys: retrieval first, LLM relevance only on the top-K files.
 
 The seed's answer to the rate-limit bottleneck of the full relevance scan: the retrieval
-localizer (a nested config, `retrieval`; by default its measured file ranking, docs/localization.md:
-chunk evidence summed with decay, non-library paths down-weighted, the issue title weighted
-up, on the repository's shared index) ranks the repository's files, and only its first `top_k` go through the relevance scan;
-ranking and packing are CodeMonkeys' own. A scan of
-K files instead of thousands cuts the LLM tokens per instance by about files / K (see
+localizer (a nested config, `retrieval`; by default its measured file ranking,
+docs/localization.md: chunk evidence summed with decay, non-library paths down-weighted, the
+issue title weighted up, on the repository's shared index) ranks the repository's files, and
+only its first `top_k` go through the relevance scan; ranking and packing are CodeMonkeys' own.
+A scan of K files instead of thousands cuts the LLM tokens per instance by about files / K (see
 `benchmarks/relevance_scan.py`); what it can lose is a gold file that retrieval ranks below K.
 
 Judgements are the same requests as the full scan's (same prompt, same parameters), so a file
