@@ -202,8 +202,10 @@ def main() -> int:
     print("\ntargets:")
     for key, goal in TARGETS.items():
         print(f"  {key:8s} {ours[key]:.3f} >= {goal:.2f}  {'met' if ours[key] >= goal else 'NOT met'}")
-    for label, value, goal in (("cold s", cold, 1.0), ("warm s", warm, 0.1),
-                               ("MB/inst", index_bytes / n / 1e6, 5.0)):
+    # the CPU figure is what the cold target means on 2 idle cores (the build is one thread);
+    # the wall figure is what this run saw, inflated by whatever else the machine ran
+    for label, value, goal in (("cold s", cold, 1.0), ("cold CPU", cpu, 1.0),
+                               ("warm s", warm, 0.1), ("MB/inst", index_bytes / n / 1e6, 5.0)):
         print(f"  {label:8s} {value:.3f} <= {goal:.2f}  {'met' if value <= goal else 'NOT met'}")
     print("\nper repository (n, hit@1, hit@5):")
     for repo in sorted({r["repo"] for r in per}):
