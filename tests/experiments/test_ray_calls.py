@@ -42,7 +42,24 @@ async def test_two_workers_asking_at_once_make_one_call(store):
         assert {r.text for r in replies} == {"hi"}
         assert server.stats()["chat"] == 1
     assert (a.calls + b.calls, a.hits + b.hits) == (1, 3)
-    assert broker.counters()["waits"] == 3
+    # each worker asks once for its two requests; one of them is told to wait for the other
+    assert broker.counters()["waits"] == 1
+
+
+async def test_a_worker_batches_its_requests_and_results_into_few_round_trips(store):
+    store.schema_version()
+    script = Script(rules=[Rule(pattern=r"q(\d+)", reply="a\\1")], latency={"mean_ms": 100})
+    with ScriptedServer(script) as server:
+        async with worker(server, CallBroker(store.path)) as service:
+            replies = await asyncio.gather(*(
+                service.handle(Binding(instance_id="i")).chat([Message(role="user",
+                                                                       content=f"q{k}")])
+                for k in range(20)))
+            await service.cache.flush()
+        assert [r.text for r in replies] == [f"a{k}" for k in range(20)]
+        assert server.stats()["chat"] == 20
+    # asked together in one round trip; the 20 results go back in far fewer than 20
+    assert service.cache.round_trips < 20
 
 
 async def test_a_failed_call_lets_a_waiting_worker_make_it(store):

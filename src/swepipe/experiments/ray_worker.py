@@ -123,6 +123,7 @@ async def _run_chunk(worker: PipelineWorker, chunk: Chunk) -> ChunkResult:
     async with Runner.started(view, worker.config, worker.stages, worker.run_id) as runner:
         outcomes = list(await asyncio.gather(*(runner.run_instance(i.instance)
                                                for i in chunk.items)))
+    await worker.calls.flush()  # the broker learns every call made here before the loop ends
     # every call's row is collected once `started` has drained the services
     return ChunkResult(outcomes, ArrowBatch.pack(view.writer.take()),
                        {s: runner.counts[s] for s in STAGES}, runner.token_totals())
