@@ -178,6 +178,16 @@ def test_missing_path_and_empty_folder_are_errors(graded_store, tmp_path):
         import_evaluation(graded_store, logs, predictions=tmp_path / "nope.jsonl")
 
 
+def test_an_unknown_dataset_is_an_error_not_an_empty_import(graded_store, tmp_path, capsys):
+    logs = log_tree(tmp_path, {IDS[0]: GOOD}, {IDS[0]: True})
+    assert main(["--store", str(graded_store.path), "import-evaluation", str(logs),
+                 "--dataset", "nope"]) == 2
+    assert capsys.readouterr().err == ("swepipe: error: unknown dataset 'nope' (known: lite) "
+                                       "(field 'dataset')\n")
+    assert set(_counts(graded_store).values()) == {0}
+    assert import_evaluation(graded_store, logs, dataset="lite").verdicts == 1
+
+
 def test_a_bad_predictions_file_loses_nothing(graded_store, tmp_path):
     logs = log_tree(tmp_path, {IDS[0]: GOOD}, {IDS[0]: True}, with_patch=False)
     bad = tmp_path / "p.jsonl"
