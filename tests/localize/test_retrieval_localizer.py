@@ -288,3 +288,21 @@ async def test_the_issue_title_weighs_more_when_title_repeats_is_set(setup):
     assert max(titled, key=titled.get) == "shop/shipping.py"
     assert titled["shop/shipping.py"] / titled["shop/emails.py"] > \
         plain["shop/shipping.py"] / plain["shop/emails.py"]
+
+
+async def test_a_traceback_frame_of_the_issue_lifts_its_file(setup):
+    instance, ctx, config = setup
+    issue = instance.model_copy(update={"problem_statement": (
+        "Receipt is sent with the wrong total price\n\nTraceback (most recent call last):\n"
+        '  File "/srv/venv/lib/site-packages/shop/emails.py", line 6, in send_receipt\n'
+        "ValueError: total price of the cart is negative")})
+
+    async def scores(weight):
+        cfg = config.model_copy(update={"ranking": RankingConfig(mention_weight=weight),
+                                        "top_files": 10})
+        found = await RetrievalLocalizer(cfg).locate(issue, ctx)
+        return {p.file_path: p.score for p in found if p.kind == "file"}
+
+    plain, named = await scores(0.0), await scores(1.0)  # 1.0 is the default
+    assert named["shop/emails.py"] == pytest.approx(2 * plain["shop/emails.py"])
+    assert named["shop/models.py"] == pytest.approx(plain["shop/models.py"])

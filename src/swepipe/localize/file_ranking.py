@@ -40,13 +40,14 @@ class RankingConfig(BaseModel):
     """Score factor of files matching `nonlib_patterns` (1: no down-weighting)."""
     nonlib_patterns: tuple[str, ...] = NONLIB_PATTERNS
     """Regular expressions (searched in the repository-relative path) of non-library files."""
-    mention_weight: float = Field(default=0.0, ge=0)
+    mention_weight: float = Field(default=1.0, ge=0)
     """Files the issue names get their score multiplied by `1 + mention_weight`."""
     symbol_weight: float = Field(default=0.0, ge=0)
     """Files defining a class or function the issue names verbatim (defined in at most 3
     files) get their score multiplied by `1 + symbol_weight`."""
-    mention_modules: bool = True
-    """Dotted module names count as mentions too (else paths and traceback frames only)."""
+    mention_modules: bool = False
+    """Dotted module names count as mentions too (off: measured, they point at re-exporting
+    `__init__.py` files more often than at the defining module)."""
     title_repeats: int = Field(default=3, ge=0)
     """The issue's first line (its title, a summary) is added this many more times to the
     lexical query, so its terms weigh `1 + log(1 + n)` instead of 1."""
