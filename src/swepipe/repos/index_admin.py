@@ -15,12 +15,16 @@ import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from swepipe.repos.checkout import repo_dirname
 from swepipe.repos.locking import file_lock
 from swepipe.repos.segments import KEY_BYTES, Segment, list_segments, write_arrays
+
+if TYPE_CHECKING:
+    from swepipe.store.store import Store
 
 
 @dataclass
@@ -137,7 +141,7 @@ def collect_garbage(root: Path, live_commits: set[tuple[str, str]]) -> GcReport:
     return report
 
 
-def collect_garbage_for(store, root: Path) -> GcReport:
+def collect_garbage_for(store: Store, root: Path) -> GcReport:
     """`collect_garbage` keeping the commits the swepipe store's instances refer to."""
     from swepipe.store.sql_files import load_query
 
