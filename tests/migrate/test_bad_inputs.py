@@ -93,3 +93,26 @@ def test_cli_prints_one_error_and_exits_2(tmp_path: Path, capsys: pytest.Capture
     code = main(["--store", str(tmp_path / "s.duckdb"), "migrate", "agentless", str(path)])
     assert code == 2
     assert "unknown format" in capsys.readouterr().err
+
+
+def test_v10_lists_longer_than_found_files_are_bad_lines(store: Store, tmp_path: Path) -> None:
+    # v1.0 per-file lists are aligned with found_files: a longer list has no file to belong to
+    rec = {**GOOD, "found_files": ["a.py"], "found_related_locs": [["class: A"], ["class: B"]],
+           "found_edit_locs": [[""]]}
+    path = write_jsonl(tmp_path / "location" / "loc_outputs.jsonl",
+                       [{**rec, "found_related_locs": [["class: A"]]},
+                        {**rec, "instance_id": "org__pkg-2"}])
+    with pytest.raises(InputError, match=rf"{path}:2: 2 per-file entries but only 1 found_files"):
+        migrate_agentless(store, path)
+    assert not store.path.exists()  # nothing written, not even the good line
+
+
+@pytest.mark.parametrize("text, reason", [("{\"model\": ", "unreadable args.json"),
+                                          ("[1, 2]", "args.json must hold one JSON object")])
+def test_a_bad_args_json_is_an_error_naming_it(store: Store, tmp_path: Path, text: str,
+                                               reason: str) -> None:
+    path = write_jsonl(tmp_path / "file_level" / "loc_outputs.jsonl", [GOOD])
+    (path.parent / "args.json").write_text(text)
+    with pytest.raises(InputError, match=rf"{path.parent / 'args.json'}: {reason}"):
+        migrate_agentless(store, path)
+    assert not store.path.exists()
