@@ -188,6 +188,20 @@ def test_an_unknown_dataset_is_an_error_not_an_empty_import(graded_store, tmp_pa
     assert import_evaluation(graded_store, logs, dataset="lite").verdicts == 1
 
 
+@pytest.mark.parametrize("report, message", [
+    ({"psf__requests-9": {"resolved": True}}, "no entry for psf__requests-1"),
+    ("{broken", "not JSON"),
+])
+def test_a_bad_report_in_a_log_tree_names_it_and_loses_nothing(graded_store, tmp_path,
+                                                               report, message):
+    logs = log_tree(tmp_path, {IDS[0]: GOOD, IDS[1]: GOOD}, {IDS[0]: True, IDS[1]: True})
+    bad = next(logs.rglob(f"{IDS[0]}/report.json"))
+    bad.write_text(report if isinstance(report, str) else json.dumps(report))
+    with pytest.raises(InputError, match=rf"{bad}(:1)?: {message}"):
+        import_evaluation(graded_store, logs)
+    assert set(_counts(graded_store).values()) == {0}
+
+
 def test_a_bad_predictions_file_loses_nothing(graded_store, tmp_path):
     logs = log_tree(tmp_path, {IDS[0]: GOOD}, {IDS[0]: True}, with_patch=False)
     bad = tmp_path / "p.jsonl"
