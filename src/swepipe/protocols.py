@@ -50,7 +50,7 @@ class Model(Protocol):
 
 @runtime_checkable
 class Embedder(Protocol):
-    """Turns texts into unit-length vectors. The local default needs no download."""
+    """Turns texts into unit-length vectors (a served model; the retrieval localizer fuses it)."""
 
     name: str
     dim: int

@@ -10,12 +10,12 @@ import pytest
 from swepipe.errors import InputError
 from swepipe.localize.file_ranking import RankingConfig
 from swepipe.localize.retrieval import RetrievalLocalizer, RetrievalLocalizerConfig
+from swepipe.models.scripted_rules import embed_text
 from swepipe.protocols import Localizer, StageContext
 from swepipe.repos import index as index_module
 from swepipe.repos.checkout import CheckoutConfig, Checkouts
 from swepipe.repos.chunks import ChunkConfig
 from swepipe.repos.chunks import chunk_source
-from swepipe.repos.embedders import HashingEmbedder
 from swepipe.repos.files import list_files
 from swepipe.repos.index import chunk_text
 from swepipe.types import Instance
@@ -175,14 +175,14 @@ class ServedEmbedder:
 
     name = "acme-embed-small"
 
+    dim = 64
+
     def __init__(self) -> None:
-        self.inner = HashingEmbedder()
-        self.dim = self.inner.dim
         self.calls = 0
 
     async def embed(self, texts):
-        self.calls += 1
-        return self.inner.embed_sync(texts)
+        self.calls += 1  # the scripted server's deterministic hashing embedding
+        return np.array([embed_text(t, self.dim) for t in texts], dtype=np.float32)
 
 
 async def test_served_embedder_from_context_is_used_when_configured(setup):

@@ -3,30 +3,32 @@ import sys
 
 import numpy as np
 
-from swepipe.protocols import Embedder
-from swepipe.repos.embedders import HashingEmbedder, stem
+from swepipe.repos.embedders import HashingEmbedder, HashingEmbedderConfig, stem
+from swepipe.repos.lexical import Bm25Params, bm25_scores
 
 TEXTS = ["def parse_cookie(value):\n    return value", "class CookieParser:\n    pass",
          "totally unrelated words"]
 
 
-def test_local_embedder_implements_the_protocol_with_unit_rows():
-    e = HashingEmbedder()
-    assert isinstance(e, Embedder)
-    v = e.embed_sync(TEXTS)
-    assert v.shape == (3, e.dim) and v.dtype == np.float32
-    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
-    assert np.allclose(e.embed_sync([""]), 0.0)
+def row(rows, i):
+    a, z = rows.indptr[i], rows.indptr[i + 1]
+    return dict(zip(rows.buckets[a:z].tolist(), rows.weights[a:z].tolist()))
 
 
-async def test_embed_is_async_and_equals_the_sync_result():
-    e = HashingEmbedder()
-    assert np.array_equal(await e.embed(TEXTS), e.embed_sync(TEXTS))
+def test_features_are_sparse_sorted_rows_and_empty_text_has_none():
+    rows = HashingEmbedder().features([*TEXTS, ""])
+    assert rows.n_rows == 4 and rows.indptr[-1] == len(rows.buckets) == len(rows.weights)
+    for i in range(3):
+        b = rows.buckets[rows.indptr[i]: rows.indptr[i + 1]]
+        assert len(b) > 0 and np.all(np.diff(b.astype(np.int64)) > 0)
+    assert rows.indptr[4] == rows.indptr[3]
+    assert rows.buckets.max() < 1 << HashingEmbedderConfig().buckets_log2
 
 
-def test_vectors_are_identical_across_processes():
+def test_features_are_identical_across_processes():
     code = ("from swepipe.repos.embedders import HashingEmbedder;"
-            f"print(HashingEmbedder().embed_sync({TEXTS!r}).round(6).tolist())")
+            f"r = HashingEmbedder().features({TEXTS!r});"
+            "print(r.buckets.tolist(), r.weights.round(6).tolist())")
     runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=True, env={"PYTHONHASHSEED": seed}).stdout
             for seed in ("1", "2")}
@@ -34,11 +36,25 @@ def test_vectors_are_identical_across_processes():
 
 
 def test_identifier_splitting_relates_camel_snake_and_inflections():
-    e = HashingEmbedder().fit(TEXTS)
-    q = e.embed_sync(["parsing cookies"])
-    docs = e.embed_sync(TEXTS)
-    scores = (docs @ q.T).ravel()
-    assert scores[0] > 0.2 and scores[1] > 0.2 and scores[2] < 0.05
+    e = HashingEmbedder()
+    docs, query = e.features(TEXTS), e.features(["parsing cookies"])
+    q = row(query, 0)
+    # the query's postings in each document, scored by the index's BM25
+    terms, doc, tf = [], [], []
+    ids = {b: j for j, b in enumerate(q)}
+    for i in range(docs.n_rows):
+        for b, w in row(docs, i).items():
+            if b in ids:
+                terms.append(ids[b]), doc.append(i), tf.append(w)
+    scores = bm25_scores(np.array(terms, dtype=np.int64), np.array(doc, dtype=np.int64),
+                         np.array(tf), np.ones(len(q)), docs.lengths(), Bm25Params())
+    assert scores[0] > 0 and scores[1] > 0 and scores[2] == 0
+
+
+def test_trigrams_only_when_weighted():
+    plain = HashingEmbedder(HashingEmbedderConfig(ngram_weight=0.0)).features(["cookies"])
+    grams = HashingEmbedder(HashingEmbedderConfig(ngram_weight=0.35)).features(["cookies"])
+    assert len(plain.buckets) == 1 and len(grams.buckets) > 1
 
 
 def test_stemmer_joins_inflections_only():

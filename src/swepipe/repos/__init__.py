@@ -5,5 +5,5 @@
 - `languages`, `code`: tree-sitter definitions (classes, functions, methods, variables) with spans.
 - `skeleton`: Agentless-style compressed views of a file.
 - `locations`: the Agentless location grammar, to spans and back.
-- `chunks`, `embedders`, `index`: what embedding retrieval is built from.
+- `chunks`, `embedders` (lexical features), `index`: what retrieval localization is built from.
 """

@@ -1,25 +1,21 @@
-"""The local default embedder: hashed code-aware features, no download, deterministic.
+"""The local lexical features: hashed, code-aware, no download, deterministic.
 
-Features of a text (`HashingEmbedder`):
+Features of a text (`HashingEmbedder.features`):
 - every identifier-like token (`[A-Za-z_][A-Za-z0-9_]*`), lowercased, whole;
 - its parts split on snake_case and camelCase (`bulkCreate`, `bulk_create` -> `bulk`, `create`),
   each reduced by a light inflection stemmer (`parsing`, `parsed`, `parses` -> `pars`; agent
   nouns such as `parser` stay apart: a stronger stemmer lost recall in the benchmark);
-- character trigrams of each part with boundary marks (`<bu`, `bul`, ... `te>`) at a lower
-  weight, so near-misses (`nullable` / `null`, typos) still share mass.
-Weights are TF-IDF-like: an identifier contributes `1 + log(count)` to each of its features and
-each feature is scaled by its inverse document frequency, learned by `fit(corpus)` (the index
-fits on the repository's chunks and persists the table). Features are hashed with blake2b (never
-Python's salted `hash()`) into `buckets` ids, and the sparse vector is projected to `dim` by a
-signed hashing projection; rows are L2-normalized, so inner product is cosine similarity.
-Query features the corpus never contained are dropped: they cannot match, and in a projection
-they only add noise. The sparse rows themselves (`features`) are kept by the index for exact
-re-scoring of faiss' candidates (`lexical.py`).
+- optionally character trigrams of each part with boundary marks (`<bu`, `bul`, ... `te>`) at a
+  lower weight (`ngram_weight`; off in the retrieval localizer's default).
+An identifier contributes `1 + log(count)` to each of its features. Features are hashed with
+blake2b (never Python's salted `hash()`) into `2**buckets_log2` ids. The rows are sparse and
+unweighted by corpus statistics: the index stores them as an inverted file and scores them with
+exact BM25 over each commit's view (`lexical.py`, `index.py`). The name is historical: this
+class produces no dense vectors (a served model does that, `protocols.Embedder`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 import threading
@@ -73,10 +69,8 @@ class HashingEmbedderConfig(BaseModel):
 
     model_config = {"extra": "forbid", "frozen": True}
 
-    dim: int = Field(default=512, ge=16)
-    """Output dimension of the projection."""
     buckets_log2: int = Field(default=20, ge=10, le=26)
-    """Features are hashed into 2**buckets_log2 ids before projection (the IDF table size)."""
+    """Features are hashed into 2**buckets_log2 ids."""
     ngram_weight: float = Field(default=0.35, ge=0)
     """Total weight of a word part's character trigrams relative to the part itself."""
     ident_weight: float = Field(default=0.5, ge=0)
@@ -89,8 +83,8 @@ class _FeatureTable(dict):
     """identifier -> row of a CSR table of its (bucket, weight) features.
 
     Each identifier's features are computed once per process (lookups of known identifiers
-    stay in C via `dict.__getitem__`; `__missing__` registers new ones). Shared by an embedder
-    and its fitted copies."""
+    stay in C via `dict.__getitem__`; `__missing__` registers new ones). Shared by every
+    featurizer of one config in the process."""
 
     def __init__(self, config: HashingEmbedderConfig) -> None:
         super().__init__()
@@ -158,24 +152,15 @@ def _shared_table(config: HashingEmbedderConfig) -> _FeatureTable:
 
 
 class HashingEmbedder:
-    """The `Embedder` the retrieval localizer uses when no served model is configured."""
+    """Sparse lexical features of texts; the retrieval localizer's scoring always uses them."""
 
-    def __init__(self, config: HashingEmbedderConfig | None = None, *,
-                 df: np.ndarray | None = None, n_docs: int = 0) -> None:
+    def __init__(self, config: HashingEmbedderConfig | None = None) -> None:
         self.config = config or HashingEmbedderConfig()
-        self.dim = self.config.dim
-        self.name = f"local-hash-v{self.config.version}-{self.dim}"
-        self.df, self.n_docs = df, n_docs
-        """Per-bucket document frequencies of the fitted corpus; None when unfitted."""
-        self.idf: np.ndarray | None = None
-        """Per-bucket inverse document frequency; None (unfitted) weighs all features 1."""
-        if df is not None:
-            self.idf = np.where(df > 0, np.log((n_docs + 1) / (df + 1.0)) + 1.0,
-                                0.0).astype(np.float32)
+        self.name = f"local-hash-v{self.config.version}"
         self._table = _shared_table(self.config)
 
     def features(self, texts: Sequence[str]) -> SparseRows:
-        """Sparse feature rows of `texts` (not IDF-weighted), one row per text."""
+        """Sparse feature rows of `texts`, one row per text."""
         rows: list[int] = []
         idents: list[int] = []
         counts: list[int] = []
@@ -194,52 +179,8 @@ class HashingEmbedder:
         return aggregate(np.repeat(np.asarray(rows, dtype=np.int64), n), buckets[idx],
                          weights[idx] * tf, len(texts))
 
-    # ------------------------------------------------------------ fit / embed
-
-    def fitted(self, corpus: SparseRows) -> HashingEmbedder:
-        """A copy whose document frequencies come from `corpus` (the index's chunks)."""
-        df = np.bincount(corpus.buckets.astype(np.int64),
-                         minlength=1 << self.config.buckets_log2).astype(np.int32)
-        out = HashingEmbedder(self.config, df=df, n_docs=corpus.n_rows)
-        out._table = self._table  # share the per-identifier feature cache
-        return out
-
-    def fit(self, texts: Sequence[str]) -> HashingEmbedder:
-        return self.fitted(self.features(texts))
-
-    def project(self, rows: SparseRows) -> np.ndarray:
-        """IDF-weight and project sparse rows to unit vectors of `dim` floats."""
-        out = np.zeros((rows.n_rows, self.dim), dtype=np.float32)
-        step = 4096  # bounds the dense bincount buffer to step * dim floats
-        for lo in range(0, rows.n_rows, step):
-            hi = min(lo + step, rows.n_rows)
-            a, z = rows.indptr[lo], rows.indptr[hi]
-            buckets = rows.buckets[a:z].astype(np.uint64)
-            weights = rows.weights[a:z].astype(np.float64)
-            if self.idf is not None:
-                weights = weights * self.idf[buckets.astype(np.int64)]
-            local = np.repeat(np.arange(hi - lo), np.diff(rows.indptr[lo: hi + 1]))
-            # Signed hashing projection, derived from the bucket id so it is fixed forever.
-            mixed = buckets * np.uint64(0x9E3779B97F4A7C15)
-            col = ((mixed >> np.uint64(33)) % np.uint64(self.dim)).astype(np.int64)
-            sign = np.where((mixed >> np.uint64(63)) == 1, -1.0, 1.0)
-            flat = np.bincount(local * self.dim + col, weights=weights * sign,
-                               minlength=(hi - lo) * self.dim)
-            out[lo:hi] = flat.reshape(hi - lo, self.dim)
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        np.divide(out, norms, out=out, where=norms > 0)
-        return out
-
-    def embed_sync(self, texts: Sequence[str]) -> np.ndarray:
-        """Shape (len(texts), dim), float32, rows L2-normalized (zero rows stay zero)."""
-        return self.project(self.features(texts))
-
-    async def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """The `Embedder` protocol: computed in a worker thread."""
-        return await asyncio.to_thread(self.embed_sync, list(texts))
-
     def config_hash(self) -> str:
-        """Identity of what this embedder computes (the fitted table is keyed by its corpus)."""
+        """Identity of what these features are (keys the index stores, `index.store_fingerprint`)."""
         body = self.config.model_dump_json()
         return hashlib.sha256(f"{self.name}|{body}".encode()).hexdigest()
 
