@@ -37,8 +37,16 @@ class MajorityVoteSelector:
         if not pool:
             return nothing_usable(patches, method)
 
+        # samples often repeat a diff: normalize (read + parse the touched files) once per diff
+        keys: dict[tuple[str, str | None], str] = {}
+
         def key(p: Patch) -> str:
-            return vote_key(p, ctx.repo_dir) if self.config.normalize else p.diff.strip()
+            if not self.config.normalize:
+                return p.diff.strip()
+            found = keys.get((p.diff, p.normalized_diff))
+            if found is None:
+                found = keys[(p.diff, p.normalized_diff)] = vote_key(p, ctx.repo_dir)
+            return found
 
         winner, votes = majority(pool, key)
         scores = {p.sample_idx: 0.0 for p in patches} | votes
