@@ -29,7 +29,8 @@ from swepipe.execute.executors import Executors
 from swepipe.execute.gold_tests import run_gold_tests
 from swepipe.execute.workcopy import PatchRejected
 from swepipe.experiments.commands import run_config
-from swepipe.experiments.config import load_config
+from swepipe.experiments.config import build_stages, load_config
+from swepipe.experiments.preflight import check_run
 from swepipe.minibench import build_minibench
 from swepipe.store import Store
 from swepipe.store.codecs import to_rows
@@ -286,6 +287,10 @@ async def test_a_pipeline_runs_its_tests_in_the_image_through_config(harness, st
     config = load_config(None, [f"repos_dir={repo.parent}", f"cache_dir={tmp_path / 'cache'}",
                                 "dataset=mini", "select.component=oracle", "execution=docker",
                                 "docker.memory_mb=1024"])
+    # the run's checks find the instance's image (tests/experiments/test_preflight.py: refused
+    # when it is absent)
+    assert [i.instance_id for i in check_run(store, config, build_stages(config))] == [
+        instance.instance_id]
     outcomes, _ = await run_config(store, config, live=False)
     (outcome,) = outcomes
     assert outcome.selection is not None and "share of gold tests passed: 1.00" in \

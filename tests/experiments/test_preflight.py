@@ -226,3 +226,16 @@ def test_instance_ids_not_in_the_dataset_are_named_not_silently_dropped(pipeline
     assert "holds none of the instances ['nope']" in capsys.readouterr().err
     assert stage_rows(store) == 0
     assert run(store, overrides, "--instances", "demo__pkg-1") == 0
+
+
+def test_docker_execution_without_the_harness_images_is_refused_before_anything_runs(pipeline,
+                                                                                     capsys):
+    # the mini instances have no `sweb.eval.x86_64.<id>` image (and there may be no daemon):
+    # without the check, a selector running gold tests would fail or fall back per instance
+    store, overrides = pipeline
+    assert run(store, [*overrides, "execution=docker"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("swepipe: error: execution=docker: ") and err.count("\n") == 1
+    assert "no harness image for 4 of 4 instances (demo__pkg-" in err or "no Docker daemon" in err
+    assert stage_rows(store) == 0
+    assert run(store, overrides) == 0  # the local sandbox needs no image

@@ -3,7 +3,8 @@
 Every stage of every instance would hit the same mistake (no `repos_dir`, a dataset that was
 never ingested, an endpoint that does not answer) and store it as a `failed` row that the next
 run reads back. So `check_run` looks at what all stages need first and raises one `InputError`
-naming the config key (`repos_dir`, `dataset`, `model.endpoint.base_url`) and what to do. The
+naming the config key (`repos_dir`, `dataset`, `model.endpoint.base_url`, `execution`: with
+`docker`, every instance's harness image must be on the daemon) and what to do. The
 endpoint is probed once (`GET {base_url}/models`, <= 10 s) instead of letting every call spend
 its retries against a wrong URL. Only endpoints the run will call are probed: a stage whose
 every result is read back from the store (done, or failed without `--retry-failed`, under cache
@@ -42,8 +43,11 @@ def check_run(store: Store, config: PipelineConfig, stages: dict[str, BuiltStage
     instances = check_dataset(store, config)
     if any(getattr(b.component, "needs_repo", True) for b in stages.values()):
         check_repos(config, instances)
+    computing = stages_to_compute(store, config, stages, instances)
+    if config.execution == "docker" and computing:
+        check_images(config, instances)
     calling = stages if config.embedder is not None else {
-        s: b for s, b in stages.items() if s in stages_to_compute(store, config, stages, instances)}
+        s: b for s, b in stages.items() if s in computing}
     for key, endpoint in endpoints(config, calling):
         if probed is None or endpoint.base_url not in probed:
             probe_endpoint(key, endpoint)
@@ -101,6 +105,18 @@ def check_repos(config: PipelineConfig, instances: list[Instance]) -> None:
         raise InputError(f"repos_dir {config.repos_dir} has no clone of "
                          f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}",
                          field="repos_dir")
+
+
+def check_images(config: PipelineConfig, instances: list[Instance]) -> None:
+    """With `execution = "docker"`, every instance's harness image is on the daemon (or pulled,
+    with `docker.pull`): else each stage that runs tests would fail, or fall back, per instance."""
+    from swepipe.errors import ExecutionError
+    from swepipe.execute.executors import Executors
+
+    try:
+        Executors("docker", docker=config.docker).prepare(i.instance_id for i in instances)
+    except ExecutionError as exc:
+        raise InputError(f"execution=docker: {exc}", field="execution") from None
 
 
 def stages_to_compute(store: Store, config: PipelineConfig, stages: dict[str, BuiltStage],
