@@ -116,7 +116,9 @@ async def test_a_swebench_repository_runs_the_harness_eval_script_and_grading(fl
     executor = DockerExecutor(image)
     gold = await run_gold_tests(instance, instance.patch, executor, repo)
     assert gold.command == ["pytest -rA tests/test_core.py"]  # the harness's command
-    assert ">>>>> Start Test Output" in gold.log_tail and ">>>>> End Test Output" in gold.log_tail
+    # the test output is between the markers, as in the harness's test_output.txt (2>&1)
+    inside = gold.log_tail.split(">>>>> Start Test Output")[1].split(">>>>> End Test Output")[0]
+    assert "PASSED tests/test_core.py::test_touching_intervals_overlap" in inside, gold.log_tail
     assert gold.status == "ok" and gold.resolved, gold.log_tail
     wrong = await run_gold_tests(instance, wrong_patch(instance), executor, repo)
     assert not wrong.resolved

@@ -6,7 +6,8 @@ For an instance of a SWE-bench repository (one `test_specs` knows) run by the `D
 applied in the container, then the harness-shaped `eval.sh` (`test_specs.eval_script`: activate
 `testbed`, re-install, reset the test files, apply the test patch, run the repository's test
 command between the `>>>>> Start/End Test Output` markers) runs, and its output is graded with
-`grading.grade_test_output` and the repository's log parser, as an imported harness log is. So
+`grading.grade_test_output` and the repository's log parser, as an imported harness log is
+(stdout and stderr as one stream, like the harness's `test_output.txt`). So
 a verdict from `swepipe evaluate --executor docker` and one imported from the harness agree.
 
 The container has no network: a re-install (`pip install -e .`) can only use what the image
@@ -47,7 +48,9 @@ async def run_harness_tests(instance: Instance, diff: str, executor: DockerExecu
     spec = test_specs.spec_for(instance.repo, instance.repo_version)
     script = test_specs.eval_script(instance.repo, instance.repo_version, instance.base_commit,
                                     instance.test_patch, repo_dir=executor.config.workdir)
-    command = ["bash", f"/tmp/swepipe/{EVAL_SCRIPT}"]
+    # one stream, as the harness's test_output.txt: `set -x` traces (the output markers among
+    # them) go to stderr, so apart the test output would not lie between the markers
+    command = ["bash", "-c", f"bash /tmp/swepipe/{EVAL_SCRIPT} 2>&1"]
     base = base.model_copy(update={"framework": None, "command": [
         test_specs.command_for(instance.repo, instance.repo_version, instance.test_patch)]})
     try:
