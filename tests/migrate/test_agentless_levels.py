@@ -246,6 +246,16 @@ def test_v10_several_edit_samples_keep_their_indices(store: Store, tmp_path: Pat
     assert _per_config(store, "localizations")["agentless.file_level"] == 2
 
 
+def test_v10_an_empty_first_edit_sample_keeps_the_others(store: Store, tmp_path: Path) -> None:
+    rec = {**v10_record("org__pkg-2"), "found_edit_locs": [[], [["line: 3"], [""]]]}
+    path = write_jsonl(tmp_path / "location" / "loc_outputs.jsonl", [rec])
+    migrate_agentless(store, path)
+    rows = store.query("SELECT l.sample_idx, l.file_path, l.start_line FROM localizations l "
+                       "JOIN configs c USING (config_hash) "
+                       "WHERE c.component = 'agentless.edit_location_samples'").to_pylist()
+    assert rows == [{"sample_idx": 1, "file_path": "pkg/a.py", "start_line": 3}]
+
+
 def test_v15_levels_in_an_unknown_folder_are_all_kept(store: Store, tmp_path: Path) -> None:
     rec = {**GOOD_V15, "found_related_locs": {"a.py": ["class: A"]},
            "found_edit_locs": {"a.py": [""]}}

@@ -60,7 +60,8 @@ def edit_samples(value: Any, default_sample: int) -> list[tuple[int, Any]]:
         return [(default_sample, value)]
     if isinstance(value[0], dict):  # v1.5, several samples
         return list(enumerate(value))
-    if value[0] and isinstance(value[0][0], list):  # v1.0, one aligned list per sample
+    # v1.0, one aligned list per sample (any sample may be empty: look past it)
+    if any(isinstance(v, list) and v and isinstance(v[0], list) for v in value):
         return list(enumerate(value))
     return [(default_sample, value)]  # v1.0, one sample
 
