@@ -202,6 +202,14 @@ def test_a_bad_report_in_a_log_tree_names_it_and_loses_nothing(graded_store, tmp
     assert set(_counts(graded_store).values()) == {0}
 
 
+def test_a_legacy_report_that_is_not_an_object_is_an_error_naming_it(graded_store, tmp_path):
+    folder = legacy_folder(tmp_path / "acme-run", {IDS[0]: GOOD}, {"resolved": [IDS[0]]})
+    (folder / "report.json").write_text("[1, 2]")
+    with pytest.raises(InputError, match=rf"{folder / 'report.json'}: expected a JSON object"):
+        import_evaluation(graded_store, folder)
+    assert set(_counts(graded_store).values()) == {0}
+
+
 def test_a_bad_predictions_file_loses_nothing(graded_store, tmp_path):
     logs = log_tree(tmp_path, {IDS[0]: GOOD}, {IDS[0]: True}, with_patch=False)
     bad = tmp_path / "p.jsonl"

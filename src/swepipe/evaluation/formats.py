@@ -136,6 +136,9 @@ def read_legacy_logs(folder: Path) -> Evaluation:
     logs_dir = folder / "logs" if (folder / "logs").is_dir() else folder
     report_path = folder / "report.json"
     report = _json(report_path) if report_path.is_file() else {}
+    if not isinstance(report, dict):
+        raise InputError("expected a JSON object of instance-id lists (resolved, applied, ...)",
+                         source=str(report_path))
     lists = _id_lists(report, report_path, tuple(k for k, _ in _REPORT_ORDER))
     by_id = {r.instance_id: r for r in _verdicts(report_path, lists, _REPORT_ORDER, None)}
     records = []
