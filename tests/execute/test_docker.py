@@ -184,6 +184,16 @@ async def test_a_patch_that_does_not_apply_is_rejected_and_removed(harness, toke
     assert leftovers(token) == []
 
 
+async def test_a_failed_copy_or_apply_step_is_an_error_and_leaves_nothing(harness, token):
+    instance, repo, image = harness
+    executor = DockerExecutor(image, DockerConfig(workdir="/nope", labels={"swepipe.test": token}))
+    with pytest.raises(ExecutionError, match="docker cp failed: .*nope"):
+        await executor.run(repo, ["true"], files={"probe.txt": "x"})
+    with pytest.raises(ExecutionError, match="applying patches failed: .*nope"):
+        await executor.run(repo, ["true"], patch=instance.patch)
+    assert leftovers(token) == []
+
+
 _OWNER = """
 import asyncio, sys
 from pathlib import Path

@@ -94,7 +94,8 @@ def _tar(entries: dict[str, str]) -> bytes:
 
 
 def _apply_script(names: Sequence[str], workdir: str) -> str:
-    lines = [f"cd {shlex.quote(workdir)}"]
+    # without the exit a missing workdir would leave the patches applied in the image's WORKDIR
+    lines = [f"cd {shlex.quote(workdir)} || exit 2"]
     for name in names:
         p = f"/tmp/swepipe/{name}.diff"
         lines.append(
