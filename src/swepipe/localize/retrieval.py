@@ -4,13 +4,15 @@ embedder (Agentless' retrieval stage, past its lexical ceiling).
 The issue text is featurized by the local `HashingEmbedder` and every chunk of the commit's
 index view (`repos.index`: content-addressed segments shared by all commits of a repository) is
 scored by exact BM25. Chunk scores become file scores (`file_ranking`: a decayed sum over a
-file's chunks, a prior against non-library files, the issue title weighted up; and, measured
-but off by default, priors for files the issue names or whose definitions it names, and
-counting repeated issue terms once; each a config switch, docs/localization.md). With a served embedder (`embedder` = its model name,
+file's chunks, a prior against non-library files, the issue title weighted up, a prior for files
+the issue names by path or traceback frame; measured but off by default, a prior for files
+defining what the issue names and counting repeated issue terms once; each a config switch,
+docs/localization.md). With a served embedder (`embedder` = its model name,
 passed by the runner as `ctx.embedder`), the same chunks are also scored by inner product with
 the issue's vector, and the two file rankings are fused by reciprocal rank fusion.
 Output, in this order:
-- `top_files` pointers of kind `file` (rank 0 = best file, score = its file score);
+- `top_files` pointers of kind `file` (rank 0 = best file, score = its file score, tokens = the
+  whole file's estimate), or with `context` set the files packed into that token budget;
 - `top_chunks` pointers of kind `class`, `function` or `lines` with their spans, symbol, score,
   estimated tokens, ranked 0.. among chunks.
 Ranks restart at 0 for chunks; consumers tell the two lists apart by `kind == "file"`.
@@ -36,6 +38,7 @@ from pydantic import Field
 
 from swepipe.errors import InputError
 from swepipe.hashing import AddedLater, Runtime
+from swepipe.localize.context_packing import ContextPacking, pack_files
 from swepipe.localize.file_ranking import RankingConfig, aggregate_files, file_priors, fuse, rank
 from swepipe.localize.mentions import defining_files
 from swepipe.localize.nested import ComposedConfig, NestedLocalizer, build_localizer, ranked_files
@@ -86,6 +89,10 @@ class RetrievalLocalizerConfig(ComposedConfig):
     """The issue text is cut to this length (served embedders have input limits)."""
     include_hints: bool = False
     """Append `hints_text` to the query (Agentless and CodeMonkeys do not show hints)."""
+    context: Annotated[ContextPacking | None, AddedLater()] = None
+    """When set, the file pointers are the files packed into this token budget from the whole
+    ranking (`context_packing`: oversized files skipped, a slight size discount), in rank
+    order, instead of the first `top_files`."""
     restrict_to: Annotated[NestedLocalizer | None, AddedLater()] = None
     """Search only the files this localizer returns (None: the whole index)."""
     index_dir: Annotated[Path | None, Runtime()] = None
@@ -193,9 +200,15 @@ class RetrievalLocalizer:
             among[index.chunks_of(files)] = True
         chunk_scores, file_scores = await self.score(index, self.query_text(instance), ctx,
                                                      among)
+        ranked = rank(file_scores)
+        if self.config.context is None:
+            ranked = ranked[: self.config.top_files]
+        else:
+            ranked = ranked[pack_files(file_scores[ranked], index.file_tokens[ranked],
+                                       self.config.context)]
         out = [CodePointer(file_path=index.files[i], kind="file", rank=r,
-                           score=float(file_scores[i]))
-               for r, i in enumerate(rank(file_scores)[: self.config.top_files])]
+                           score=float(file_scores[i]), tokens=int(index.file_tokens[i]))
+               for r, i in enumerate(ranked)]
         top = rank(chunk_scores)[: self.config.top_chunks]
         for r, (i, symbol) in enumerate(zip(top, index.symbols(top))):
             out.append(CodePointer(

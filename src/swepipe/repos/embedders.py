@@ -180,7 +180,7 @@ class HashingEmbedder:
                          weights[idx] * tf, len(texts))
 
     def config_hash(self) -> str:
-        """Identity of what these features are (keys the index stores, `index.store_fingerprint`)."""
+        """Identity of these features (keys the index stores: `index.store_fingerprint`)."""
         body = self.config.model_dump_json()
         return hashlib.sha256(f"{self.name}|{body}".encode()).hexdigest()
 
