@@ -298,6 +298,11 @@ def test_another_tools_localization_jsonl_is_refused_naming_line_and_keys(
                                          r"localization record \(instance_id, found_files"):
         migrate_agentless(store, none)
     assert not store.path.exists()
+    # --skip-bad does not import part of it, nor record it as imported
+    with pytest.raises(InputError, match=rf"refused whole, also with --skip-bad\)\n  {path}:3: "
+                                         "unknown localization format"):
+        migrate_agentless(store, path, ImportOptions(skip_bad=True))
+    assert not store.path.exists()
 
 
 def test_v10_cli_levels_command_prints_recall_per_level(tmp_path: Path, v10_combined: Path,

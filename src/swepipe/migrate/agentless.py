@@ -32,6 +32,7 @@ def build_plan(path: Path, checksum: str, ctx: ReadContext) -> FilePlan:
     if isinstance(found, Unknown):
         line, _, raw = good[found.index]
         plan.refuse(line, found.reason, raw)
+        plan.unknown_format = True
         return plan
     plan.format = found.format
     if found.kind == "copy":

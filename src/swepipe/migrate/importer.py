@@ -182,6 +182,10 @@ def _run_import(store: Store, sources: list[Source], ctx: ReadContext,
             todo.append(s)
     report.plans = [s.build(sums[s.key], ctx) for s in todo]
     bad = [b for p in report.plans for b in p.bad]
+    unknown = [b for p in report.plans if p.unknown_format for b in p.bad]
+    if unknown and options.skip_bad:
+        raise InputError(_refusal(unknown, "files of an unknown format are refused whole, "
+                                           "also with --skip-bad"))
     if bad and not options.skip_bad:
         raise InputError(_refusal(bad))
     created = {h for p in report.plans for h in p.configs}
@@ -199,13 +203,14 @@ def _run_import(store: Store, sources: list[Source], ctx: ReadContext,
     return report
 
 
-def _refusal(bad: list[BadLine]) -> str:
+def _refusal(bad: list[BadLine],
+             hint: str = "fix them, or pass --skip-bad to quarantine them") -> str:
     files = len({b.source for b in bad})
     bad = sorted(bad, key=lambda b: (b.source, b.line or 0))
     listed = "\n".join(f"  {b}" for b in bad[:MAX_LISTED])
     more = f"\n  ... and {len(bad) - MAX_LISTED} more" if len(bad) > MAX_LISTED else ""
     return (f"refusing to import: {len(bad)} bad lines in {files} file(s); nothing was written "
-            f"(fix them, or pass --skip-bad to quarantine them)\n{listed}{more}")
+            f"({hint})\n{listed}{more}")
 
 
 def _dedupe(rows: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -70,6 +70,9 @@ class FilePlan:
     """Localization files: config hash -> the level (file, related, edit) it holds."""
     superseded: list[dict[str, Any]] = field(default_factory=list)
     """Configs an earlier import layout gave this file, replaced by this import (reshape.py)."""
+    unknown_format: bool = False
+    """The file is of no known format: refused whole, even with `--skip-bad` (no line of it is
+    a good line of a known shape, and recording it would make a later import skip it)."""
 
     def _by_config(self) -> dict[str | None, Counter[str]]:
         out: dict[str | None, Counter[str]] = {h: Counter() for h in self.configs}
