@@ -1,8 +1,10 @@
 import subprocess
 from pathlib import Path
 
+from swepipe.execute.grading import grade_test_output
 from swepipe.execute.gold_tests import GoldTestConfig, build_command, run_gold_tests
 from swepipe.execute.sandbox import LocalSandbox
+from swepipe.execute.test_specs import END_TEST_OUTPUT, START_TEST_OUTPUT
 from swepipe.patch.apply import make_diff
 from swepipe.types import Instance, Patch
 
@@ -55,22 +57,65 @@ async def test_candidate_that_breaks_a_pass_to_pass_test_does_not_resolve(instan
 
 
 
-async def test_a_skipped_pass_to_pass_test_resolves_a_skipped_fail_to_pass_does_not(
-        instance, repo, sandbox):
-    # SWE-bench's rules: a skip is not a regression, and not a fix either
-    mul = (repo / "tests/test_mul.py").read_text()
-    skip_mul = instance.patch + make_diff({"tests/test_mul.py": mul}, {
-        "tests/test_mul.py": "import pytest\n" + mul.replace("def test_mul", "@pytest.mark.skip\n"
-                                                               "def test_mul")})
-    result = await run_gold_tests(instance, skip_mul, sandbox, repo)
-    assert statuses(result)["tests/test_mul.py::test_mul"] == "skipped" and result.resolved
-    conftest = ("import pytest\n\n\ndef pytest_collection_modifyitems(items):\n"
-                "    for item in items:\n        if item.name == 'test_add':\n"
-                "            item.add_marker(pytest.mark.skip)\n")
-    skip_add = instance.patch + make_diff({}, {"conftest.py": conftest})
-    result = await run_gold_tests(instance, skip_add, sandbox, repo)
-    assert statuses(result)["tests/test_add.py::test_add"] == "skipped"
-    assert not result.resolved
+def mark(name: str, marker: str) -> str:
+    """A conftest.py (a candidate can add one) putting `marker` on test `name`."""
+    return make_diff({}, {"conftest.py": (
+        "import pytest\n\n\ndef pytest_collection_modifyitems(items):\n"
+        f"    for item in items:\n        if item.name == {name!r}:\n"
+        f"            item.add_marker(pytest.mark.{marker})\n")})
+
+
+def harness_grade(instance: Instance, log: str) -> tuple[bool, dict[str, str]]:
+    """The official grading of the same output, as an imported harness log is graded."""
+    text = f"{START_TEST_OUTPUT}\n{log}\n{END_TEST_OUTPUT}\n"
+    grade, why = grade_test_output(text, "pytest", instance.fail_to_pass, instance.pass_to_pass)
+    assert grade is not None, why
+    return grade.resolved, {t: s for _, t, s in grade.outcomes}
+
+
+async def local_and_harness(instance, candidate, sandbox, repo):
+    result = await run_gold_tests(instance, candidate, sandbox, repo,
+                                  GoldTestConfig(log_tail_chars=10**6))
+    assert result.status == "ok", result.reason
+    assert (result.resolved, statuses(result)) == harness_grade(instance, result.log_tail)
+    return result
+
+
+async def test_an_xpass_counts_as_the_harness_counts_it(instance, repo, sandbox):
+    # non-strict: pytest's `XPASS id` is a word the harness's parser does not read, so the
+    # FAIL_TO_PASS test is missing and the candidate not resolved
+    loose = await local_and_harness(instance, instance.patch + mark("test_add", "xfail"),
+                                    sandbox, repo)
+    assert "XPASS tests/test_add.py::test_add" in loose.log_tail
+    assert statuses(loose)["tests/test_add.py::test_add"] == "missing" and not loose.resolved
+    # strict: pytest reports it FAILED ([XPASS(strict)])
+    strict = await local_and_harness(
+        instance, instance.patch + mark("test_add", "xfail(strict=True)"), sandbox, repo)
+    assert "FAILED tests/test_add.py::test_add - [XPASS(strict)]" in strict.log_tail
+    assert statuses(strict)["tests/test_add.py::test_add"] == "failed" and not strict.resolved
+    # an expected failure that fails is XFAIL: a PASS_TO_PASS success
+    ops = (repo / "calc/ops.py").read_text()
+    fix_and_break = make_diff({"calc/ops.py": ops}, {"calc/ops.py": ops.replace(
+        "a - b", "a + b").replace("a * b", "a + b")})
+    xfail = await local_and_harness(instance, fix_and_break + mark("test_mul", "xfail"),
+                                    sandbox, repo)
+    assert statuses(xfail)["tests/test_mul.py::test_mul"] == "passed" and xfail.resolved
+
+
+async def test_a_skipped_pytest_test_is_missing_as_in_the_harness(instance, repo, sandbox):
+    # the harness passes a SKIPPED PASS_TO_PASS test, but pytest's `-rA` summary folds skips
+    # into `SKIPPED [1] file:line: reason`, naming no test: the parser (and so the harness,
+    # whose command is `pytest -rA`) does not see it, and the test counts as missing
+    skip_mul = await local_and_harness(instance, instance.patch + mark("test_mul", "skip"),
+                                       sandbox, repo)
+    assert "SKIPPED [1] tests/test_mul.py" in skip_mul.log_tail
+    assert statuses(skip_mul)["tests/test_mul.py::test_mul"] == "missing"
+    assert not skip_mul.resolved
+    skip_add = await local_and_harness(instance, instance.patch + mark("test_add", "skip"),
+                                       sandbox, repo)
+    assert statuses(skip_add)["tests/test_add.py::test_add"] == "missing"
+    assert not skip_add.resolved
+
 
 async def test_candidate_that_hangs_gives_timeout_outcomes(instance, repo, sandbox):
     ops = (repo / "calc/ops.py").read_text()

@@ -1,5 +1,6 @@
+from swepipe.execute.grading import grade
 from swepipe.execute.test_logs import (
-    canonical_django_id, django_label, django_module_label, parse_django, parse_pytest,
+    canonical_django_id, django_label, django_module_label, status_map,
 )
 
 PYTEST_LOG = """
@@ -17,11 +18,11 @@ ERROR tests/test_a.py::test_err - RuntimeError: fixture broke
 """
 
 
-def test_pytest_summary_and_verbose_lines_give_every_outcome():
-    assert parse_pytest(PYTEST_LOG) == {
-        "tests/test_a.py::test_ok": "passed", "tests/test_a.py::test_skip": "skipped",
-        "tests/test_a.py::test_p[a b-1]": "failed", "tests/test_a.py::test_xf": "passed",
-        "tests/test_a.py::test_err": "error"}
+def test_pytest_output_is_read_by_the_harness_parser():
+    # the `-rA` summary only: a folded skip names no test, the verbose lines are not read
+    assert status_map(PYTEST_LOG, "pytest", django=False) == {
+        "tests/test_a.py::test_ok": "PASSED", "tests/test_a.py::test_xf": "XFAIL",
+        "tests/test_a.py::test_p[a": "FAILED", "tests/test_a.py::test_err": "ERROR"}
 
 
 DJANGO_LOG = """
@@ -38,13 +39,21 @@ FAIL: test_two (app.tests.ATests.test_two)
 
 
 def test_django_output_is_parsed_in_both_unittest_formats():
-    found = parse_django(DJANGO_LOG)
-    assert found["test_one (app.tests.ATests)"] == "passed"
-    assert found["test_two (app.tests.ATests)"] == "failed"
-    assert found["test_three (app.tests.ATests)"] == "error"
-    assert found["Docstring of three."] == "error"
-    assert found["test_four (app.tests.ATests)"] == "skipped"
-    assert found["test_five (app.tests.ATests)"] == "passed"
+    found = status_map(DJANGO_LOG, "django", django=True)
+    assert found["test_one (app.tests.ATests)"] == "PASSED"
+    assert found["test_two (app.tests.ATests)"] == "FAILED"  # 3.11's form, canonical too
+    assert found["test_two (app.tests.ATests.test_two)"] == "FAILED"
+    assert found["Docstring of three."] == "ERROR"  # the harness keys it by its docstring
+    assert found["test_four (app.tests.ATests)"] == "SKIPPED"
+    assert "test_five (app.tests.ATests)" not in found  # the harness reads no `expected failure`
+
+
+def test_a_skipped_django_pass_to_pass_test_is_no_regression_a_skipped_fix_is_no_fix():
+    found = status_map(DJANGO_LOG, "django", django=True)
+    ok = grade(found, ["test_one (app.tests.ATests)"], ["test_four (app.tests.ATests)"])
+    assert ok.resolved and ok.outcomes[1] == ("pass_to_pass", "test_four (app.tests.ATests)",
+                                              "skipped")
+    assert not grade(found, ["test_four (app.tests.ATests)"], []).resolved
 
 
 def test_django_ids_map_to_runtests_labels():

@@ -1,10 +1,12 @@
 """Run an instance's gold tests against a candidate patch: did it resolve the issue?
 
 In a fresh working copy the candidate and then the instance's `test_patch` are applied, the test
-files the test patch touches (and those the test ids name) are run, each FAIL_TO_PASS and
-PASS_TO_PASS test gets an outcome, and the candidate is `resolved` when every one of them passed
-(SWE-bench's definition). Running whole files rather than single ids follows the SWE-bench
-harness: parametrized ids do not always select cleanly, and the P2P tests live in those files.
+files the test patch touches (and those the test ids name) are run, and the output is graded as
+the official harness grades its logs: its parsers (`log_parsers`) and status rules
+(`grading.grade`), so a local verdict and an imported one mean the same (a non-strict XPASS, or
+a pytest skip, whose `-rA` line names no test, is `missing`). Running whole files rather than
+single ids follows the SWE-bench harness: parametrized ids do not always select cleanly, and the
+P2P tests live in those files.
 
 Test ids that the output does not mention are `missing`, or `timeout` when the run hit its
 wall-time limit. A candidate that is unsafe or does not apply ends as a result with that
@@ -24,7 +26,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from swepipe.errors import ExecutionError, InputError
-from swepipe.execute import test_logs
+from swepipe.execute import grading, test_logs
 from swepipe.execute.docker import DockerExecutor
 from swepipe.execute.harness_tests import harness_spec, run_harness_tests
 from swepipe.execute.workcopy import PatchRejected
@@ -62,7 +64,8 @@ class GoldTestResult(BaseModel):
     status: RunStatus
     """`ok`: the tests ran (whatever they returned); otherwise why they could not run."""
     resolved: bool = False
-    """Every FAIL_TO_PASS test passed and every PASS_TO_PASS test passed or was skipped."""
+    """Every FAIL_TO_PASS test passed and every PASS_TO_PASS test passed or was skipped, by the
+    harness's parsers and rules (`grading.grade`); never after a timeout."""
     outcomes: list[TestOutcome] = Field(default_factory=list)
     kinds: dict[str, Literal["FAIL_TO_PASS", "PASS_TO_PASS"]] = Field(default_factory=dict)
     """Which list each test id came from."""
@@ -78,6 +81,17 @@ class GoldTestResult(BaseModel):
         """(passed, total) for `FAIL_TO_PASS` or `PASS_TO_PASS`."""
         ids = [o for o in self.outcomes if self.kinds.get(o.test_id) == kind]
         return sum(o.status == "passed" for o in ids), len(ids)
+
+
+def local_parser(instance: Instance, framework: Framework) -> str:
+    """The harness log parser that reads this run's output: Django's for `runtests.py`, else the
+    repository's pytest parser when the harness has a spec for it (`pytest_v2` for astropy, ...),
+    else plain `pytest`. Only the id-reading differs between them; the status rules are
+    `grading.grade`'s either way."""
+    if framework == "django":
+        return "django"
+    spec = harness_spec(instance)
+    return spec.parser if spec is not None and spec.parser in test_logs.PYTEST_PARSERS else "pytest"
 
 
 def detect_framework(instance: Instance, repo_dir: Path) -> Framework:
@@ -152,17 +166,12 @@ async def run_gold_tests(instance: Instance, candidate: Patch | str | None, exec
     except ExecutionError as exc:
         return base.model_copy(update={"status": "error", "reason": str(exc)})
     log = (out.stdout or "") + "\n" + (out.stderr or "")
-    found = (test_logs.parse_django(log) if framework == "django"
-             else test_logs.parse_pytest(log))
-    outcomes = []
-    for test_id in kinds:
-        status = test_logs.lookup(found, test_id, framework == "django")
-        outcomes.append(TestOutcome(test_id=test_id, status=status or (
-            "timeout" if out.timed_out else "missing")))
-    # SWE-bench's rules: a skipped PASS_TO_PASS test is not a regression (execute/grading.py)
-    resolved = bool(outcomes) and all(
-        o.status == "passed" or (o.status == "skipped" and kinds[o.test_id] == "PASS_TO_PASS")
-        for o in outcomes)
+    found = test_logs.status_map(log, local_parser(instance, framework), framework == "django")
+    graded = grading.grade(found, instance.fail_to_pass, instance.pass_to_pass)
+    missing = "timeout" if out.timed_out else "missing"
+    outcomes = [TestOutcome.model_validate({"test_id": t, "status": missing if s == "missing"
+                                            else s}) for _, t, s in graded.outcomes]
+    resolved = graded.resolved and not out.timed_out  # the harness: a timeout has no results
     return base.model_copy(update={
         "resolved": resolved, "outcomes": outcomes, "exit_code": out.exit_code,
         "timed_out": out.timed_out, "duration_s": out.duration_s,

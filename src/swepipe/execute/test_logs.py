@@ -7,32 +7,22 @@ Two id styles occur in SWE-bench's FAIL_TO_PASS / PASS_TO_PASS lists:
   Python >= 3.11 `test_m (app.tests.TestC.test_m)`; and, for tests with a docstring, the
   docstring's first line (what SWE-bench's log parser recorded).
 
-Outcome mapping (as SWE-bench grades): PASSED, XFAIL and XPASS (non-strict) are `passed`;
-FAILED is `failed`; ERROR is `error`; SKIPPED is `skipped`, which passes a PASS_TO_PASS test
-only. (The official harness's own parsers, for its logs, are in `log_parsers.py`.)
+The output is read with the official harness's parsers (`log_parsers.py`) and graded with its
+rules (`grading.grade`), so a local run and a harness run of the same candidate get the same
+verdict; this module only adds what a local run needs around them: which tests to run, and
+Django ids as Python >= 3.11 prints them.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Literal
 
-Status = Literal["passed", "failed", "error", "skipped"]
+from swepipe.execute import log_parsers
 
-_PYTEST_MAP: dict[str, Status] = {"PASSED": "passed", "XFAIL": "passed", "XPASS": "passed",
-                                  "FAILED": "failed", "ERROR": "error", "SKIPPED": "skipped"}
-_PYTEST_SUMMARY = re.compile(r"^(?P<st>PASSED|FAILED|ERROR|XFAIL|XPASS) (?P<id>\S+?::.+?)"
-                             r"(?: - .*)?$")
-_PYTEST_VERBOSE = re.compile(r"^(?P<id>\S+?::.+?) (?P<st>PASSED|FAILED|ERROR|SKIPPED|XFAIL|"
-                             r"XPASS)(?: .*)?$")  # then `(reason)` and/or `[ 40%]`
+PYTEST_PARSERS = ("pytest", "pytest_options", "pytest_v2", "matplotlib", "seaborn")
+"""Harness parsers that read `pytest -rA` output."""
 
 _DJANGO_ID = re.compile(r"^(?P<name>\w+) \((?P<where>[\w.]+)\)$")
-_DJANGO_RESULT = re.compile(r"^(?P<head>.*?) \.\.\. (?P<res>ok|OK|FAIL|ERROR|skipped.*|"
-                            r"expected failure|unexpected success)\s*$")
-_DJANGO_SUMMARY = re.compile(r"^(?P<res>FAIL|ERROR): (?P<id>\w+ \([\w.]+\))")
-_DJANGO_MAP: dict[str, Status] = {"ok": "passed", "OK": "passed", "FAIL": "failed",
-                                  "ERROR": "error", "expected failure": "passed",
-                                  "unexpected success": "failed"}
 
 
 def is_django_id(test_id: str) -> bool:
@@ -68,52 +58,11 @@ def pytest_file(test_id: str) -> str:
     return test_id.split("::", 1)[0]
 
 
-def parse_pytest(log: str) -> dict[str, Status]:
-    """Outcomes from `pytest -rA -v` output: the short summary (`-rA`) wins over the verbose
-    lines, which alone carry skipped tests' node ids."""
-    found: dict[str, Status] = {}
-    for line in log.splitlines():
-        if m := _PYTEST_VERBOSE.match(line.rstrip()):
-            found.setdefault(m["id"], _PYTEST_MAP[m["st"]])
-    for line in log.splitlines():
-        if m := _PYTEST_SUMMARY.match(line.rstrip()):
-            found[m["id"]] = _PYTEST_MAP[m["st"]]
-    return found
-
-
-def _django_status(res: str) -> Status:
-    return "skipped" if res.startswith("skipped") else _DJANGO_MAP[res]
-
-
-def parse_django(log: str) -> dict[str, Status]:
-    """Outcomes from `runtests.py --verbosity 2` (unittest) output, keyed by the canonical id;
-    a test with a docstring is also keyed by the docstring's first line."""
-    found: dict[str, Status] = {}
-    pending: str | None = None  # `test_m (app.TestC)` printed alone; its docstring line follows
-    for raw in log.splitlines():
-        line = raw.rstrip()
-        if m := _DJANGO_RESULT.match(line):
-            head, status = m["head"].strip(), _django_status(m["res"])
-            if is_django_id(head):
-                found[canonical_django_id(head)] = status
-            else:
-                found[head] = status  # the docstring line SWE-bench keys such tests by
-                if pending:
-                    found[pending] = status
-            pending = None
-        elif is_django_id(line.strip()):
-            pending = canonical_django_id(line.strip())
-        elif m := _DJANGO_SUMMARY.match(line):
-            key = canonical_django_id(m["id"])
-            # the failure section is authoritative when the result line was lost in output
-            found.setdefault(key, "failed" if m["res"] == "FAIL" else "error")
-    return found
-
-
-def lookup(found: dict[str, Status], test_id: str, django: bool) -> Status | None:
-    """The outcome recorded for `test_id`, trying its canonical Django form too."""
-    if test_id in found:
-        return found[test_id]
+def status_map(log: str, parser: str, django: bool) -> dict[str, str]:
+    """`{test id: harness status}` of a local run's output read by the harness's `parser`; for
+    Django each id is also keyed in its canonical form (the dataset's, from Python < 3.11)."""
+    found = log_parsers.parse(parser, log)
     if django:
-        return found.get(canonical_django_id(test_id))
-    return None
+        for test_id, status in list(found.items()):
+            found.setdefault(canonical_django_id(test_id), status)
+    return found
