@@ -32,6 +32,7 @@ from swepipe.experiments.commands import run_config
 from swepipe.experiments.config import build_stages, load_config
 from swepipe.experiments.preflight import check_run
 from swepipe.minibench import build_minibench
+from swepipe.patch.apply import make_diff
 from swepipe.store import Store
 from swepipe.store.codecs import to_rows
 from swepipe.store.writer import StageCommit, write_units
@@ -290,6 +291,71 @@ def test_evaluate_with_the_docker_executor(harness, tmp_path, capsys):
     assert {r["executor"] for r in rows} == {"DockerExecutor"}
     failed = {(r["patch_hash"], r["test_kind"]) for r in rows if r["status"] != "passed"}
     assert failed == {(patches[1].content_hash, "fail_to_pass")}
+
+
+def test_evaluate_in_images_needs_no_local_clones(harness, flask_like, tmp_path, capsys):
+    # a user grading candidates in harness images has no clones: /testbed holds the code
+    instance, _, _ = harness
+    posing = flask_like[0]  # a SWE-bench repository: the harness's eval script and grading
+    store_path = tmp_path / "store.duckdb"
+    store = Store(store_path)
+    ingest_instances(store, [instance, posing], "mini", "test")
+    escape = make_diff({}, {"../escape.py": "x = 1\n"})
+    patches = [Patch(diff=instance.patch, sample_idx=0),
+               Patch(diff=wrong_patch(instance), sample_idx=1), Patch(diff=escape, sample_idx=2)]
+    with store.transaction() as conn:
+        write_units(conn, [StageCommit("generate", "g" * 64, instance.instance_id,
+                                       instance.content_hash(), "done",
+                                       to_rows("generate", patches)),
+                           StageCommit("generate", "g" * 64, posing.instance_id,
+                                       posing.content_hash(), "done",
+                                       to_rows("generate", [Patch(diff=posing.patch)]))])
+    del store
+    code = main(["--store", str(store_path), "evaluate", "--executor", "docker",
+                 "--cache-dir", str(tmp_path / "cache")])
+    assert code == 0
+    assert "4 candidates: 2 resolved, 1 did not apply" in capsys.readouterr().out
+    rows = Store(store_path).query(
+        "SELECT patch_hash, test_kind, status, output FROM test_runs WHERE instance_id = ?",
+        [instance.instance_id]).to_pylist()
+    by = {p.content_hash: {r["status"] for r in rows if r["patch_hash"] == p.content_hash}
+          for p in patches}
+    assert by[patches[0].content_hash] == {"passed"}
+    assert by[patches[1].content_hash] == {"passed", "failed"}
+    refused = [r for r in rows if r["patch_hash"] == patches[2].content_hash]
+    assert refused and {r["status"] for r in refused} == {"error"}
+    assert all("climbs out of the repository" in r["output"] for r in refused)
+    assert not (tmp_path / "cache").exists()  # nothing was checked out
+
+
+async def test_a_patch_through_a_symlink_in_the_image_is_refused_in_the_container(harness,
+                                                                                 tmp_path):
+    # the host has no checkout to resolve links in (an empty directory passes): the container
+    # checks against its workdir; /etc/mtab -> /proc/mounts stands in for a link in /testbed
+    _, _, image = harness
+    executor = DockerExecutor(image, DockerConfig(workdir="/etc"))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    through = make_diff({}, {"mtab/evil.py": "x = 1\n"})
+    with pytest.raises(PatchRejected) as err:
+        await executor.run(empty, ["true"], patches={"candidate": through})
+    assert (err.value.kind, err.value.which) == ("unsafe", "candidate")
+    assert "mtab/evil.py resolves outside the repository (to /proc/" in err.value.reason
+    # a link that stays inside is refused too (git would keep writing it as a link)
+    link = "dpkg/origins/default"  # -> /etc/dpkg/origins/debian
+    with pytest.raises(PatchRejected, match=f"touches {link}, a symlink in the working copy"):
+        await executor.run(empty, ["true"],
+                           patch=f"--- a/{link}\n+++ b/{link}\n@@ -1 +1 @@\n-a\n+b\n")
+    fine = await executor.run(empty, ["cat", "/etc/ok.txt"],
+                              patch=make_diff({}, {"ok.txt": "applied\n"}))
+    assert fine.exit_code == 0 and fine.stdout == "applied\n", fine.stderr
+
+
+def test_evaluate_locally_still_needs_the_clones(harness, tmp_path, capsys):
+    store_path = tmp_path / "store.duckdb"
+    Store(store_path)
+    assert main(["--store", str(store_path), "evaluate"]) == 2
+    assert "--repos-dir is required with --executor local" in capsys.readouterr().err
 
 
 async def test_a_pipeline_runs_its_tests_in_the_image_through_config(harness, store, tmp_path):

@@ -14,7 +14,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from swepipe.store.store import Store
 
     executors = Executors(args.executor, docker=DockerConfig(pull=args.docker_pull))
-    report = event_loop.run(evaluate(Store(args.store), executors, Path(args.repos_dir),
+    report = event_loop.run(evaluate(Store(args.store), executors,
+                                  Path(args.repos_dir) if args.repos_dir else None,
                                   Path(args.cache_dir), config=args.config,
                                   concurrency=args.concurrency))
     print(f"ran the gold tests of {report.candidates} candidates: {report.resolved} resolved, "
@@ -24,7 +25,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="run gold tests of current candidates into test_runs")
-    p.add_argument("--repos-dir", required=True, help="directory of clones named owner__name")
+    p.add_argument("--repos-dir", help="directory of clones named owner__name (required with "
+                   "--executor local; docker images hold the repository at /testbed)")
     p.add_argument("--cache-dir", default=".swepipe-cache/checkouts", help="checkout cache")
     p.add_argument("--config", help="only this generation config (hash or prefix)")
     p.add_argument("--concurrency", type=int, default=2, help="candidates tested at once")

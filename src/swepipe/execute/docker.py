@@ -2,12 +2,18 @@
 
 The image already holds the repository at `base_commit` in `/testbed` and the conda environment
 `testbed` (see `docker_images` for which image), so the `repo` argument of `run` is only used to
-check patch and file paths before anything starts. Per call:
+check patch and file paths on the host before anything starts (`patch.safety`: absolute, `..`,
+`.git`, symlink modes); it may be an empty directory when there is no local checkout. The
+checks that need the checkout (a path that is, or goes through, a symlink) run in the container
+against the workdir before each patch is applied. Per call:
 
 1. start a container (`--network none`, memory, swap and pid limits, `--rm`, the owner label;
    its main process is the watchdog of `docker_reaper`, so it dies with this process);
-2. copy the patches and files in as a tar stream and apply the patches with the attempts of
-   `patch.apply` (git apply, git apply --recount --ignore-whitespace, patch --fuzz=5);
+2. copy the patches and files in as a tar stream, refuse a patch whose paths meet a symlink in
+   the workdir (`PatchRejected("unsafe")`), and apply the patches with the attempts of
+   `patch.apply` (git apply, git apply --recount --ignore-whitespace, patch --fuzz=5). Extra
+   files' paths are checked on the host only: `docker cp` stays inside the container's root, so
+   a symlink in the image can at worst misplace a file within the throwaway container;
 3. run the command in `/testbed` after the harness's activation line, with a wall-time limit and
    capped output;
 4. remove the container: on success, failure, timeout (which is what stops the command: killing
@@ -40,9 +46,11 @@ from swepipe.execute.docker_images import HUB_TEMPLATE, LOCAL_TEMPLATE, resolve_
 from swepipe.execute.docker_reaper import OWNER_LABEL, owner_tag, reap_once
 from swepipe.execute.process import run_limited
 from swepipe.execute.workcopy import PatchRejected, check_inputs
+from swepipe.patch.safety import diff_paths
 from swepipe.types import ExecutionOutput
 
 _APPLY_FAILED = 97  # exit code of the apply script when no attempt applied a patch
+_UNSAFE = 98  # ... when a patch's path reaches outside the workdir through a symlink there
 _READY = b"swepipe-ready"
 # the watchdog: say we are up, then read stdin until the owner's pipe closes
 _WATCHDOG = f"echo {_READY.decode()}; exec cat >/dev/null"
@@ -93,11 +101,28 @@ def _tar(entries: dict[str, str]) -> bytes:
     return buf.getvalue()
 
 
-def _apply_script(names: Sequence[str], workdir: str) -> str:
+def _symlink_checks(name: str, diff: str) -> list[str]:
+    """Shell lines refusing `diff` when a path it names is a symlink in the image's checkout or
+    resolves outside it through one: `patch.safety`'s checks that need the checkout, which the
+    host may not have (`evaluate --executor docker` without `--repos-dir`)."""
+    lines = []
+    for path in diff_paths(diff):
+        q = shlex.quote(path)
+        lines.append(
+            f'p={q}; t=$(realpath -m -- "$W/$p"); case "$t" in "$W"|"$W"/*) ;; *) '
+            f'echo "swepipe: {name}: path $p resolves outside the repository (to $t) through a '
+            f'symlink" >&2; exit {_UNSAFE};; esac; if [ -L "$W/$p" ]; then echo "swepipe: '
+            f'{name}: diff touches $p, a symlink in the working copy; diffs with symlinks are '
+            f'refused" >&2; exit {_UNSAFE}; fi')
+    return lines
+
+
+def _apply_script(patches: dict[str, str], workdir: str) -> str:
     # without the exit a missing workdir would leave the patches applied in the image's WORKDIR
-    lines = [f"cd {shlex.quote(workdir)} || exit 2"]
-    for name in names:
+    lines = [f"cd {shlex.quote(workdir)} || exit 2", "W=$(pwd -P)"]
+    for name, diff in patches.items():
         p = f"/tmp/swepipe/{name}.diff"
+        lines += _symlink_checks(name, diff)  # before each: an earlier patch may add a link
         lines.append(
             f"git apply --verbose {p} || git apply --verbose --recount --ignore-whitespace {p} "
             f"|| (patch --batch --fuzz=5 -p1 --forward --dry-run -i {p} && "
@@ -206,11 +231,15 @@ class DockerExecutor:
         c = self.config
         entries = {f"swepipe/{n}.diff": text for n, text in patches.items()}
         entries.update({f"swepipe/{n}": text for n, text in scripts.items()})
-        entries["swepipe/apply.sh"] = _apply_script(list(patches), c.workdir)
+        entries["swepipe/apply.sh"] = _apply_script(patches, c.workdir)
         await self._checked("cp", "-", f"{name}:/tmp", stdin=_tar(entries))
         if files:
             await self._checked("cp", "-", f"{name}:{c.workdir}", stdin=_tar(files))
         code, err = await self._docker("exec", name, "bash", "/tmp/swepipe/apply.sh")
+        if code == _UNSAFE:
+            which = next((n for n in patches if f"swepipe: {n}: " in err), "patch")
+            raise PatchRejected("unsafe", err.strip().splitlines()[-1].removeprefix(
+                f"swepipe: {which}: "), which)
         if code == _APPLY_FAILED:
             which = next((n for n in patches if f"{n} did not apply" in err), "patch")
             raise PatchRejected("apply_failed", err[-800:], which)
@@ -229,7 +258,8 @@ class DockerExecutor:
                   files: dict[str, str] | None = None, timeout_s: float = 60.0,
                   patches: dict[str, str] | None = None,
                   scripts: dict[str, str] | None = None) -> ExecutionOutput:
-        """Like `LocalSandbox.run`; `repo` is only used to check paths (the image has the code).
+        """Like `LocalSandbox.run`; `repo` is only used to check paths (the image has the code;
+        an empty directory does when there is no checkout).
         `scripts` (name -> text) are copied to `/tmp/swepipe/<name>`, outside the repository
         (where the harness's eval script goes)."""
         all_patches = {k: v for k, v in {"patch": patch, **(patches or {})}.items()

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from swepipe.errors import InputError
 from swepipe.execute.executors import Executors
 from swepipe.execute.gold_tests import GoldTestConfig, GoldTestResult, run_gold_tests
 from swepipe.protocols import Executor
@@ -50,33 +52,43 @@ def _instance(store: Store, instance_id: str, revision: int) -> Instance:
     return Instance.model_validate(row)
 
 
-async def evaluate(store: Store, executor: Executor | Executors, repos_dir: Path,
+async def evaluate(store: Store, executor: Executor | Executors, repos_dir: Path | None,
                    cache_dir: Path, *, config: str | None = None, concurrency: int = 2,
                    tests: GoldTestConfig | None = None) -> EvaluateReport:
     """`executor` runs every candidate; `Executors` picks one per instance (Docker: its image,
-    all looked up before anything runs)."""
-    require_dir(repos_dir, "--repos-dir")  # else every candidate would fail the same way
-    todo = store.query(load_query("store/candidates_to_evaluate"), {"config": config}).to_pylist()
+    all looked up before anything runs). `repos_dir` may be None with Docker: the images hold
+    the repository, and the host's path checks need no checkout (`execute/docker.py`)."""
     executors = Executors.wrap(executor)
+    if repos_dir is not None:
+        require_dir(repos_dir, "--repos-dir")  # else every candidate would fail the same way
+    elif executors.needs_checkout:
+        raise InputError("--repos-dir is required with --executor local (the tests run in a "
+                         "checkout of each instance's repository)")
+    todo = store.query(load_query("store/candidates_to_evaluate"), {"config": config}).to_pylist()
     await asyncio.to_thread(executors.prepare, (r["instance_id"] for r in todo))
-    checkouts = Checkouts(CheckoutConfig(cache_dir=cache_dir, repos_dir=repos_dir))
+    checkouts = (Checkouts(CheckoutConfig(cache_dir=cache_dir, repos_dir=repos_dir))
+                 if repos_dir is not None else None)
     gate = asyncio.Semaphore(concurrency)
     report = EvaluateReport(len(todo), 0, 0)
-
-    async def one(row: dict) -> None:
-        instance = _instance(store, row["instance_id"], row["revision"])
-        async with gate:
-            repo = await checkouts.checkout_async(instance.repo, instance.base_commit)
-            runner = executors(instance)
-            result = await run_gold_tests(instance, row["diff"], runner, repo, tests)
-        report.resolved += result.resolved
-        report.errors += result.status != "ok"
-        rows = test_run_rows(instance.instance_id, row["run_hash"], result,
-                             type(runner).__name__)
-        await asyncio.to_thread(_commit, store, rows)
-
-    await asyncio.gather(*(one(r) for r in todo))
+    with tempfile.TemporaryDirectory(prefix="swepipe-no-checkout-") as empty:
+        await asyncio.gather(*(_evaluate_one(store, row, executors, checkouts, Path(empty), gate,
+                                             tests, report) for row in todo))
     return report
+
+
+async def _evaluate_one(store: Store, row: dict, executors: Executors,
+                        checkouts: Checkouts | None, empty: Path, gate: asyncio.Semaphore,
+                        tests: GoldTestConfig | None, report: EvaluateReport) -> None:
+    instance = _instance(store, row["instance_id"], row["revision"])
+    async with gate:
+        repo = (await checkouts.checkout_async(instance.repo, instance.base_commit)
+                if checkouts is not None else empty)
+        runner = executors(instance)
+        result = await run_gold_tests(instance, row["diff"], runner, repo, tests)
+    report.resolved += result.resolved
+    report.errors += result.status != "ok"
+    rows = test_run_rows(instance.instance_id, row["run_hash"], result, type(runner).__name__)
+    await asyncio.to_thread(_commit, store, rows)
 
 
 def _commit(store: Store, rows: list[dict]) -> None:

@@ -42,6 +42,12 @@ class Executors:
         fixed._local = executor
         return fixed
 
+    @property
+    def needs_checkout(self) -> bool:
+        """False for harness images, which hold the repository at their workdir: a host checkout
+        then only serves path checks, and an empty directory does for those."""
+        return self.kind != "docker" and not isinstance(self._local, DockerExecutor)
+
     def __call__(self, instance: Instance) -> Executor:
         if self._local is not None:
             return self._local

@@ -142,7 +142,8 @@ async def run_gold_tests(instance: Instance, candidate: Patch | str | None, exec
                          repo_dir: Path | str, config: GoldTestConfig | None = None
                          ) -> GoldTestResult:
     """Apply `candidate` and the instance's test patch in a fresh copy of `repo_dir` (a checkout
-    at `base_commit`), run the gold tests, and grade them."""
+    at `base_commit`; for a `DockerExecutor`, whose image holds the code, an empty directory
+    will do), run the gold tests, and grade them."""
     config = config or GoldTestConfig()
     repo_dir = Path(repo_dir)
     diff = candidate.diff if isinstance(candidate, Patch) else (candidate or "")
