@@ -159,7 +159,6 @@ def _build() -> dict[tuple[str, str], TestSpec]:
 
 
 SPECS = _build()
-REPOSITORIES = tuple(_TABLE)
 
 
 def spec_for(repo: str, version: str | None) -> TestSpec:
