@@ -6,8 +6,8 @@ dev): per folder the seconds of the whole import (read, grade every log, write c
 the parity count: on how many instances with a store row swepipe's grade equals the official
 `swebench` package's (`get_eval_report`, installed with --no-deps into its own folder). The
 baseline is the official grading of the same logs in the same run (grading only, no store), so the
-ratio says what importing costs next to just grading. Exits 1 when parity is not 100% or a folder
-imports nothing.
+ratio says what importing costs next to just grading. Exits 1 when an import fails, parity is not
+100%, nothing was compared, or a folder imports nothing.
 
 Usage: python benchmarks/harness_import.py [--swebench-dir DIR]
 """
@@ -23,21 +23,12 @@ from pathlib import Path
 
 from swepipe.datasets.ingest import ingest_file
 from swepipe.evaluation.importer import import_evaluation
-from swepipe.evaluation.official import (
-    ensure_swebench, official_grades, parity, parity_items,
-)
+from swepipe.errors import SwepipeError
+from swepipe.evaluation.official import compare, ensure_swebench, official_grades, parity_items
 from swepipe.store import Store
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FOLDERS = ("auto-code-rover-run-1", "SWE-bench_check_harness")
-
-
-def _official_seconds(store: Store, folder: Path, swebench_dir: Path) -> float:
-    """Wall time of the official grading alone on the folder's graded logs."""
-    _, items, _ = parity_items(store, folder)
-    start = time.perf_counter()
-    official_grades(items, swebench_dir)
-    return time.perf_counter() - start
 
 
 def main() -> int:
@@ -55,11 +46,20 @@ def main() -> int:
         for name in FOLDERS:
             folder = DATA / "harness-logs" / name
             start = time.perf_counter()
-            report = import_evaluation(store, folder)
+            try:
+                report = import_evaluation(store, folder)
+            except SwepipeError as exc:
+                print(f"{name}: FAILED: the import failed: {exc}")
+                failed = True
+                continue
             seconds = time.perf_counter() - start
             rows = report.new_verdicts + report.new_test_rows
-            check = parity(store, folder, swebench_dir=swebench_dir)
-            official = _official_seconds(store, folder, swebench_dir)
+            # the baseline: the official grading alone, timed on the logs parity compares
+            evaluation, items, mine = parity_items(store, folder)
+            start = time.perf_counter()
+            graded = official_grades(items, swebench_dir)
+            official = time.perf_counter() - start
+            check = compare(evaluation, items, mine, graded)
             print(f"{name}: {report.records} logs, {report.verdicts} with a store row, "
                   f"{len(report.disagreements)} disagree with report.json")
             print(f"  import {seconds:.2f} s, {rows} rows ({report.new_test_rows} test rows), "
@@ -67,7 +67,7 @@ def main() -> int:
             print(f"  official grading alone {official:.2f} s: import / official = "
                   f"{seconds / official:.2f}x")
             print(f"  parity with the official grading: {check.equal} / {check.compared}")
-            if check.equal != check.compared or not report.verdicts:
+            if check.equal != check.compared or not check.compared or not report.verdicts:
                 print(f"  FAILED: parity {check.equal}/{check.compared}, differing: "
                       f"{check.differing}, verdicts {report.verdicts}")
                 failed = True

@@ -108,7 +108,12 @@ def parity(store: Store, path: str | Path, *, name: str | None = None,
            swebench_dir: Path | None = None) -> ParityReport:
     """Compare an imported evaluation's grades with the official grading (module docstring)."""
     name, items, mine = parity_items(store, path, name)
-    official = official_grades(items, swebench_dir or ensure_swebench())
+    return compare(name, items, mine, official_grades(items, swebench_dir or ensure_swebench()))
+
+
+def compare(name: str, items: list[dict], mine: dict[str, bool], official: dict[str, bool]
+            ) -> ParityReport:
+    """Count where swepipe's grade (`mine`) equals the official one, item by item."""
     report = ParityReport(name, compared=len(items))
     for item in items:
         report.official_resolved += official[item["key"]]
