@@ -26,7 +26,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from swepipe.errors import ExecutionError, InputError
-from swepipe.execute import grading, test_logs
+from swepipe.execute import grading, log_parsers, test_logs
 from swepipe.execute.docker import DockerExecutor
 from swepipe.execute.harness_tests import harness_spec, run_harness_tests
 from swepipe.execute.workcopy import PatchRejected
@@ -91,7 +91,9 @@ def local_parser(instance: Instance, framework: Framework) -> str:
     if framework == "django":
         return "django"
     spec = harness_spec(instance)
-    return spec.parser if spec is not None and spec.parser in test_logs.PYTEST_PARSERS else "pytest"
+    if spec is not None and spec.parser in log_parsers.PYTEST_PARSERS:
+        return spec.parser
+    return "pytest"
 
 
 def detect_framework(instance: Instance, repo_dir: Path) -> Framework:

@@ -173,6 +173,8 @@ PARSERS: dict[str, Callable[[str], StatusMap]] = {
     "pytest_v2": parse_pytest_v2, "matplotlib": parse_matplotlib, "seaborn": parse_seaborn,
     "sympy": parse_sympy, "django": parse_django,
 }
+PYTEST_PARSERS = ("pytest", "pytest_options", "pytest_v2", "matplotlib", "seaborn")
+"""The parsers of `PARSERS` that read `pytest -rA` output."""
 
 
 def parse(parser: str, log: str) -> StatusMap:

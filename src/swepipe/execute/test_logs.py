@@ -19,9 +19,6 @@ import re
 
 from swepipe.execute import log_parsers
 
-PYTEST_PARSERS = ("pytest", "pytest_options", "pytest_v2", "matplotlib", "seaborn")
-"""Harness parsers that read `pytest -rA` output."""
-
 _DJANGO_ID = re.compile(r"^(?P<name>\w+) \((?P<where>[\w.]+)\)$")
 
 
