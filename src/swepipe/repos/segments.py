@@ -40,46 +40,30 @@ def content_key(path: str, data: bytes) -> bytes:
     return hashlib.sha256(path.encode() + b"\0" + data).digest()[:KEY_BYTES]
 
 
+def _array(name: str) -> cached_property:
+    """A segment's `<name>.npy`, memory-mapped on first access."""
+    return cached_property(lambda self: self._load(name))
+
+
 @dataclass
 class Segment:
     """One opened segment (arrays memory-mapped)."""
 
     path: Path
+    keys = _array("keys")
+    content_ptr = _array("content_ptr")
+    file_tokens = _array("file_tokens")
+    terms = _array("terms")
+    term_ptr = _array("term_ptr")
+    post_chunk = _array("post_chunk")
+    post_weight = _array("post_weight")
 
     def _load(self, name: str) -> np.ndarray:
         return np.load(self.path / f"{name}.npy", mmap_mode="r")
 
     @cached_property
-    def keys(self) -> np.ndarray:
-        return self._load("keys")
-
-    @cached_property
-    def content_ptr(self) -> np.ndarray:
-        return self._load("content_ptr")
-
-    @cached_property
-    def file_tokens(self) -> np.ndarray:
-        return self._load("file_tokens")
-
-    @cached_property
     def chunk(self) -> dict[str, np.ndarray]:
         return {name: self._load(name) for name in _CHUNK_ARRAYS}
-
-    @cached_property
-    def terms(self) -> np.ndarray:
-        return self._load("terms")
-
-    @cached_property
-    def term_ptr(self) -> np.ndarray:
-        return self._load("term_ptr")
-
-    @cached_property
-    def post_chunk(self) -> np.ndarray:
-        return self._load("post_chunk")
-
-    @cached_property
-    def post_weight(self) -> np.ndarray:
-        return self._load("post_weight")
 
     @cached_property
     def symbols(self) -> list[str | None]:
