@@ -272,19 +272,21 @@ async def test_served_embedder_is_fused_with_the_lexical_ranking_and_stored_once
         [p.file_path for p in lexical if p.kind == "file"]
 
 
+async def file_scores(config: RetrievalLocalizerConfig, issue: Instance, ctx: StageContext,
+                      **ranking) -> dict[str, float]:
+    """File path -> score of the top 10 files with these `RankingConfig` fields set."""
+    cfg = config.model_copy(update={"ranking": RankingConfig(**ranking), "top_files": 10})
+    found = await RetrievalLocalizer(cfg).locate(issue, ctx)
+    return {p.file_path: p.score for p in found if p.kind == "file"}
+
+
 async def test_the_issue_title_weighs_more_when_title_repeats_is_set(setup):
     instance, ctx, config = setup
     issue = instance.model_copy(update={"problem_statement": (
         "shipping_cost is wrong for heavy parcels\n\nThe receipt email sent to the customer "
         "shows the mailer subject twice.")})
-
-    async def scores(repeats):
-        cfg = config.model_copy(update={"ranking": RankingConfig(title_repeats=repeats),
-                                        "top_files": 10})
-        found = await RetrievalLocalizer(cfg).locate(issue, ctx)
-        return {p.file_path: p.score for p in found if p.kind == "file"}
-
-    plain, titled = await scores(0), await scores(3)
+    plain = await file_scores(config, issue, ctx, title_repeats=0)
+    titled = await file_scores(config, issue, ctx, title_repeats=3)
     assert max(titled, key=titled.get) == "shop/shipping.py"
     assert titled["shop/shipping.py"] / titled["shop/emails.py"] > \
         plain["shop/shipping.py"] / plain["shop/emails.py"]
@@ -296,13 +298,7 @@ async def test_a_traceback_frame_of_the_issue_lifts_its_file(setup):
         "Receipt is sent with the wrong total price\n\nTraceback (most recent call last):\n"
         '  File "/srv/venv/lib/site-packages/shop/emails.py", line 6, in send_receipt\n'
         "ValueError: total price of the cart is negative")})
-
-    async def scores(weight):
-        cfg = config.model_copy(update={"ranking": RankingConfig(mention_weight=weight),
-                                        "top_files": 10})
-        found = await RetrievalLocalizer(cfg).locate(issue, ctx)
-        return {p.file_path: p.score for p in found if p.kind == "file"}
-
-    plain, named = await scores(0.0), await scores(1.0)  # 1.0 is the default
+    plain = await file_scores(config, issue, ctx, mention_weight=0.0)
+    named = await file_scores(config, issue, ctx, mention_weight=1.0)  # 1.0 is the default
     assert named["shop/emails.py"] == pytest.approx(2 * plain["shop/emails.py"])
     assert named["shop/models.py"] == pytest.approx(plain["shop/models.py"])
