@@ -88,9 +88,10 @@ def file_priors(files: list[str], query: str, config: RankingConfig) -> np.ndarr
     return prior
 
 
-def rank(scores: np.ndarray) -> np.ndarray:
-    """Indices of the positive scores, best first (ties by index, i.e. by path)."""
-    hit = np.flatnonzero(scores > 0)
+def rank(scores: np.ndarray, *, finite: bool = False) -> np.ndarray:
+    """Indices of the positive scores (`finite`: of every finite score, e.g. inner products),
+    best first (ties by index, i.e. by path)."""
+    hit = np.flatnonzero(np.isfinite(scores) if finite else scores > 0)
     return hit[np.lexsort((hit, -scores[hit]))]
 
 

@@ -180,14 +180,10 @@ class RetrievalLocalizer:
             dense = np.where(among, dense, -np.inf)
         dense_files = np.full(len(index.files), -np.inf)
         np.maximum.at(dense_files, index.file_ids, dense)
-        dense_order = np.flatnonzero(np.isfinite(dense_files))
-        dense_order = dense_order[np.argsort(-dense_files[dense_order], kind="stable")]
-        dense_chunks = np.flatnonzero(np.isfinite(dense))
-        dense_chunks = dense_chunks[np.argsort(-dense[dense_chunks], kind="stable")]
         w = [1.0, self.config.dense_weight]
         k = self.config.fusion_k
-        return (fuse([rank(chunk), dense_chunks], index.size, w, k),
-                fuse([rank(files), dense_order], len(index.files), w, k))
+        return (fuse([rank(chunk), rank(dense, finite=True)], index.size, w, k),
+                fuse([rank(files), rank(dense_files, finite=True)], len(index.files), w, k))
 
     async def locate(self, instance: Instance, ctx: StageContext) -> list[CodePointer]:
         index = await self.index_for(instance, ctx)
