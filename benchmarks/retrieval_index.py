@@ -7,9 +7,12 @@ Prints, for a generated repository (benchmarks/synthrepo.py, about django's size
   reopening the persisted index (< 1 s) and one query (< 50 ms), each next to bm25s' index and
   query time on the same chunks, with the ratio;
 - file recall@1/5/10 on generated issue-like queries, per query style, for the retrieval
-  localizer (exact BM25 over its code-aware chunk features) and three BM25 variants: bm25s' default tokenizer over the same chunks (files scored by their
-  best chunk) and over whole files (SWE-bench's BM25 baseline), and bm25s over whole files with
-  the embedder's code-aware tokens (split identifiers, stemmed) as the strongest lexical baseline.
+  localizer (exact BM25 over its code-aware chunk features) and three BM25 variants: bm25s'
+  default tokenizer over the same chunks (files scored by their best chunk) and over whole
+  files (SWE-bench's BM25 baseline), and bm25s over whole files with the embedder's code-aware
+  tokens (split identifiers, stemmed) as the strongest lexical baseline.
+Exits non-zero when no query is generated or the reopened index differs from the built one (a
+failing build or query raises, which exits non-zero too).
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ def bm25_rank(retriever: bm25s.BM25, query_tokens, doc_files: list[str], k: int)
     return list(seen)
 
 
-async def main() -> None:
+async def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=3000)
     ap.add_argument("--queries", type=int, default=300)
@@ -78,6 +81,9 @@ async def main() -> None:
         targets = generate_repo(work / "regen", args.files)  # same seed: same targets
         shutil.rmtree(work / "regen")
     queries = generate_queries(targets, args.queries)
+    if not queries:
+        print(f"FAILED: no queries generated (--queries {args.queries})")
+        return 1
     cfg = RetrievalLocalizerConfig()
     print(f"repository: {args.files} files under {repo_dir}")
 
@@ -89,7 +95,9 @@ async def main() -> None:
     reopened = await open_or_build(index_root, REPO, COMMIT, repo_dir, lexical=HashingEmbedder(),
                                    chunking=cfg.chunking, files=cfg.files)
     reopen_s = time.perf_counter() - t0
-    assert isinstance(reopened, IndexView) and reopened.size == index.size
+    if not isinstance(reopened, IndexView) or reopened.size != index.size:
+        print(f"FAILED: reopening the index did not give the one built ({index.size} chunks)")
+        return 1
     localizer = RetrievalLocalizer(cfg.model_copy(update={"index_dir": index_root,
                                                            "top_chunks": 0}))
     ctx = StageContext(model=None, repo_dir=repo_dir)
@@ -150,7 +158,8 @@ async def main() -> None:
         print(f"{name:28}" + "".join(f"{np.mean(table[c]):14.3f}" for c in cols))
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":
-    event_loop.run(main())
+    sys.exit(event_loop.run(main()))
