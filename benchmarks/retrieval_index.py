@@ -73,6 +73,14 @@ async def main() -> int:
     ap.add_argument("--keep", type=Path, default=None, help="work dir to keep (default: temp)")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="swepipe-bench-"))
+    try:
+        return await run(args, work)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+async def run(args: argparse.Namespace, work: Path) -> int:
     repo_dir, index_root = work / "repo", work / "indexes"
     shutil.rmtree(index_root, ignore_errors=True)
     if not repo_dir.exists():
@@ -156,8 +164,6 @@ async def main() -> int:
     print(f"{'file recall':28}" + "".join(f"{c:>14}" for c in cols))
     for name, table in hits.items():
         print(f"{name:28}" + "".join(f"{np.mean(table[c]):14.3f}" for c in cols))
-    if args.keep is None:
-        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
