@@ -185,6 +185,8 @@ def main() -> int:
               f"cold {cold:6.2f}s warm {warm:5.2f}s", flush=True)
     if not per:
         print("FAILED: every instance failed:\n  " + "\n  ".join(failures))
+        if args.index_dir is None:
+            shutil.rmtree(index_dir, ignore_errors=True)
         return 1
     index_bytes = sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file())
     ours = summary([r["ours"] for r in per])

@@ -41,8 +41,8 @@ from swepipe.repos.embedders import HashingEmbedder
 from swepipe.repos.files import FileFilter, list_files
 from swepipe.repos.lexical import Bm25Params, SparseRows, bm25_scores
 from swepipe.repos.locking import build_dir_once_async, file_lock
-from swepipe.repos.segments import KEY_BYTES, KINDS, Segment, content_key, list_segments, \
-    write_segment
+from swepipe.repos.segments import CHUNK_ARRAYS, KEY_BYTES, KINDS, Segment, content_key, \
+    list_segments, write_segment
 
 FORMAT_VERSION = 2
 __all__ = ["KINDS", "IndexView", "open_or_build", "store_fingerprint", "chunk_text"]
@@ -203,7 +203,7 @@ def open_view(store: Path, view_dir: Path) -> IndexView:
     local = np.repeat(first - np.cumsum(count) + count, count) + np.arange(int(count.sum()))
     seg_of = seg_pos[file_ids] if len(file_ids) else np.zeros(0, np.int64)
     arrays = {name: np.zeros(len(file_ids), dtype=segs[0].chunk[name].dtype if segs else
-                             np.int32) for name in ("starts", "ends", "kinds", "tokens", "lengths")}
+                             np.int32) for name in CHUNK_ARRAYS}
     to_view = []
     for s, seg in enumerate(segs):
         mine = np.flatnonzero(seg_of == s)

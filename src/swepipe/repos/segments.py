@@ -32,7 +32,7 @@ from swepipe.repos.lexical import SparseRows
 
 KINDS = ("class", "function", "lines")
 KEY_BYTES = 16
-_CHUNK_ARRAYS = ("starts", "ends", "kinds", "tokens", "lengths")
+CHUNK_ARRAYS = ("starts", "ends", "kinds", "tokens", "lengths")
 
 
 def content_key(path: str, data: bytes) -> bytes:
@@ -63,7 +63,7 @@ class Segment:
 
     @cached_property
     def chunk(self) -> dict[str, np.ndarray]:
-        return {name: self._load(name) for name in _CHUNK_ARRAYS}
+        return {name: self._load(name) for name in CHUNK_ARRAYS}
 
     @cached_property
     def symbols(self) -> list[str | None]:
