@@ -269,11 +269,13 @@ async def open_or_build(index_root: Path, repo: str, commit: str, repo_dir: Path
         with file_lock(store / ".segments.lock"):
             paths, keys, pending = _new_contents(store, Path(repo_dir), files, chunking, intel)
             if pending.keys and served is None:
-                _store(pending, None)
+                _store(pending, _texts(pending), None)
             return paths, keys, pending
 
-    def _store(pending: _Pending, vectors: np.ndarray | None) -> None:
-        texts = [chunk_text(c) for group in pending.chunks for c in group]
+    def _texts(pending: _Pending) -> list[str]:
+        return [chunk_text(c) for group in pending.chunks for c in group]
+
+    def _store(pending: _Pending, texts: list[str], vectors: np.ndarray | None) -> None:
         write_segment(store / "segments", pending.keys, pending.chunks, pending.file_tokens,
                       lexical.features(texts), vectors)
 
@@ -281,11 +283,11 @@ async def open_or_build(index_root: Path, repo: str, commit: str, repo_dir: Path
         async with lock:
             paths, keys, pending = await asyncio.to_thread(index_new)
         if pending.keys and served is not None:
-            texts = [chunk_text(c) for group in pending.chunks for c in group]
+            texts = _texts(pending)  # embedded, then featurized by `_store`: built once
             parts = [np.asarray(await served.embed(texts[i: i + batch_size]), np.float32)
                      for i in range(0, len(texts), batch_size)]
             vectors = np.concatenate(parts) if parts else np.zeros((0, served.dim), np.float32)
-            await asyncio.to_thread(_store, pending, vectors)
+            await asyncio.to_thread(_store, pending, texts, vectors)
         await asyncio.to_thread(_write_view, tmp, paths, keys, commit)
 
     (store / "views").mkdir(parents=True, exist_ok=True)
