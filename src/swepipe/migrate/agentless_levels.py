@@ -89,12 +89,14 @@ def level_component(level: str, folder: str, name: str, records: list[dict[str, 
     return "agentless.edit_location_individual" if merged else "agentless.edit_location_samples"
 
 
+def _known_keys(kind: str) -> frozenset[str]:
+    return {"retrieval": RETRIEVAL_KEYS, "combined": COMBINED_KEYS}.get(kind, LOC_KEYS)
+
+
 def foreign_keys(kind: str, keys: set[str]) -> set[str]:
     """Keys of a localization-shaped record that no Agentless localization file has."""
-    known = {"retrieval": RETRIEVAL_KEYS, "combined": COMBINED_KEYS}.get(kind, LOC_KEYS)
-    return keys - known
+    return keys - _known_keys(kind)
 
 
 def expected_keys(kind: str) -> str:
-    known = {"retrieval": RETRIEVAL_KEYS, "combined": COMBINED_KEYS}.get(kind, LOC_KEYS)
-    return ", ".join(["instance_id"] + sorted(known - {"instance_id"}))
+    return ", ".join(["instance_id"] + sorted(_known_keys(kind) - {"instance_id"}))
