@@ -97,11 +97,16 @@ def _symlink_mode_lines(diff: str) -> Iterator[str]:
             yield line
 
 
+def _pure(path: str) -> PurePosixPath:
+    """`path` split on backslashes too, so that `..\\x` cannot slip past the checks."""
+    return PurePosixPath(path.replace("\\", "/"))
+
+
 def unsafe_path_reason(path: str, root: Path | str) -> str | None:
     """Why writing repo-relative `path` inside `root` could reach outside it; None when safe."""
     if not path or "\x00" in path:
         return f"empty or NUL-containing path {path!r}"
-    pure = PurePosixPath(path.replace("\\", "/"))
+    pure = _pure(path)
     if pure.is_absolute() or re.match(r"^[A-Za-z]:", path):
         return f"absolute path {path!r}"
     if ".." in pure.parts:
@@ -129,7 +134,7 @@ def unsafe_reason(diff: str, root: Path | str) -> str | None:
     for path in paths:
         # A diff without mode lines still rewrites (or copies, or renames) an existing link
         # as a link: git keeps the file's mode.
-        if Path(root).joinpath(*PurePosixPath(path.replace("\\", "/")).parts).is_symlink():
+        if Path(root).joinpath(*_pure(path).parts).is_symlink():
             return f"diff touches {path!r}, a symlink in the working copy; diffs with symlinks " \
                    "are refused"
     return None
