@@ -10,6 +10,7 @@ from swepipe.migrate.agentless import agentless_sources
 from swepipe.migrate.importer import ImportOptions, ImportReport, run_import
 from swepipe.migrate.legacy_configs import LegacyConfigs
 from swepipe.migrate.plan import ReadContext
+from swepipe.store.sql_files import load_query
 from swepipe.store.store import Store
 
 
@@ -45,8 +46,6 @@ def migrate_codemonkeys(store: Store, path: str | Path, options: ImportOptions |
 def level_file_recall(store: Store, path: str | Path) -> list[dict[str, Any]]:
     """Per instance, `file_recall` of each level migrated from one localization file (file,
     related, edit; None where undefined). Needs `swepipe rewards --stage localize` first."""
-    from swepipe.store.sql_files import load_query
-
     source = str(Path(path).resolve())
     known = store.path.exists() and store.query(
         "SELECT count(*) AS n FROM legacy_imports WHERE source_path = ?", [source],
