@@ -74,6 +74,12 @@ def run_levels(folder: str, name: str, records: list[dict[str, Any]],
                  if level == start or level in flagged or level in filled)
 
 
+LEVEL_COMPONENTS = ("agentless.file_level", "agentless.file_level_irrelevant",
+                    "agentless.related_elements", "agentless.edit_location_samples",
+                    "agentless.edit_location_individual")
+"""Every component `level_component` gives a level of a `loc_outputs`-shaped file."""
+
+
 def level_component(level: str, folder: str, name: str, records: list[dict[str, Any]],
                     args: dict[str, Any] | None) -> str:
     """The legacy component (`agentless.<stage>`) of one level of a file."""

@@ -18,15 +18,13 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from swepipe.migrate.agentless_levels import LEVEL_COMPONENTS
 from swepipe.migrate.plan import FilePlan
 from swepipe.store.sql_files import load_query
 from swepipe.store.store import registered
 
 LAYOUT = 2
 """The shape this importer writes; recorded as `layout` in `legacy_imports.rows`."""
-LOC_COMPONENTS = ["agentless.file_level", "agentless.file_level_irrelevant",
-                  "agentless.related_elements", "agentless.edit_location_samples",
-                  "agentless.edit_location_individual"]
 
 Reader = Callable[[str, dict[str, Any]], list[tuple]]
 """(sql, params) -> rows, read-only in a dry run."""
@@ -51,7 +49,7 @@ def find_superseded(read: Reader, plan: FilePlan, hashes: set[str]) -> None:
     rows = read(load_query("migrate/superseded_configs"), {
         "stages": [c["stage"] for c in configs], "params": [c["params"] for c in configs],
         "components": [c["component"] for c in configs], "hashes": sorted(hashes),
-        "instances": instances, "loc_components": LOC_COMPONENTS})
+        "instances": instances, "loc_components": list(LEVEL_COMPONENTS)})
     plan.superseded = [{"config_hash": h, "component": comp, "stage": stage, "stage_runs": n,
                         "instances": instances} for h, comp, stage, n in rows]
 
