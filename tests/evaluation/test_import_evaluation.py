@@ -147,6 +147,17 @@ def test_legacy_folder_grades_each_log_with_its_report(graded_store, tmp_path):
     assert _resolved(graded_store) == {IDS[0]: 1.0, IDS[1]: 0.0, IDS[2]: 0.0}
 
 
+def test_a_legacy_report_given_alone_gives_verdicts_on_its_predictions(graded_store, tmp_path):
+    folder = legacy_folder(tmp_path / "acme-run", {IDS[0]: GOOD},
+                           {"generated": list(IDS), "applied": list(IDS), "resolved": [IDS[0]]})
+    report = import_evaluation(graded_store, folder / "report.json")
+    assert (report.name, report.format, report.graded) == ("acme-run", "legacy_report", 0)
+    assert {k: (v["harness_status"], v["graded_resolved"])
+            for k, v in _verdicts(graded_store).items()} == {
+        IDS[0]: ("resolved", None), IDS[1]: ("unresolved", None), IDS[2]: ("unresolved", None)}
+    assert _resolved(graded_store) == {IDS[0]: 1.0, IDS[1]: 0.0, IDS[2]: 0.0}
+
+
 def test_instances_the_store_does_not_hold_are_counted(graded_store, tmp_path):
     logs = log_tree(tmp_path, {IDS[0]: GOOD, "acme__other-9": GOOD}, {})
     report = import_evaluation(graded_store, logs)

@@ -13,7 +13,9 @@
   `report.json` of instance ids by outcome (`resolved`, `no_apply`, ...), and often the evaluated
   `predictions.jsonl`. The test output follows `>>>>> Applied Patch (test)` (and a `Test Script:`
   line) and ends at `>>>>> Some Tests Failed` / `All Tests Passed` / `Tests Errored` /
-  `Tests Timed Out`; it is given the modern Start/End markers so one grader reads both.
+  `Tests Timed Out`; it is given the modern Start/End markers so one grader reads both. Its
+  `report.json` given alone (or any `results.json` not in a `results/` folder) reads as
+  `legacy_report`: verdicts only, on the `predictions.jsonl` beside it.
 """
 
 from __future__ import annotations
