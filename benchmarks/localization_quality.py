@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/localization_quality.py --trees /work/devtrees \
         --instances ../shared/data/repos-verified-dev/instances.jsonl [--limit 20] \
-        [--set ranking.aggregate=max ...] [--index-dir DIR] [--json out.json]
+        [--set ranking.chunk_decay=0 ...] [--index-dir DIR] [--json out.json]
 
 `--trees` is a `trees_dir` (`<dir>/<instance_id>/`, a plain tree at the base commit, e.g. the
 unpacked `repos-verified-dev/`). Gold files: `swerl_gt_files`, else the `a/` paths of the gold
@@ -39,7 +39,7 @@ import bm25s
 import numpy as np
 
 from swepipe import event_loop
-from swepipe.experiments.config import parse_value
+from swepipe.experiments.config import apply_overrides
 from swepipe.localize.context_packing import ContextPacking, pack_files
 from swepipe.localize.retrieval import RetrievalLocalizer, RetrievalLocalizerConfig
 from swepipe.patch.diff import parse_diff
@@ -101,18 +101,6 @@ def bm25_ranking(tree: Path, paths: list[str], query: str) -> tuple[list[str], l
     return [paths[i] for i in order], scores[order].tolist()
 
 
-def overrides(pairs: list[str]) -> dict:
-    spec: dict = {}
-    for pair in pairs:
-        key, _, value = pair.partition("=")
-        node = spec
-        *parents, leaf = key.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = parse_value(value)
-    return spec
-
-
 async def localize(config: RetrievalLocalizerConfig, inst: Instance,
                    tree: Path) -> tuple[list[str], list[float]]:
     pointers = await RetrievalLocalizer(config).locate(inst, StageContext(model=None,
@@ -132,7 +120,7 @@ def main() -> int:
     ap.add_argument("--instances", type=Path, required=True)
     ap.add_argument("--limit", type=int)
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                    help="retrieval config override, dotted (e.g. ranking.aggregate=max)")
+                    help="retrieval config override, dotted (e.g. ranking.chunk_decay=0)")
     ap.add_argument("--index-dir", type=Path, help="keep indexes here (default: a temp dir)")
     ap.add_argument("--no-bm25", action="store_true", help="skip the BM25 baseline")
     ap.add_argument("--json", type=Path, help="write per-instance results here")
@@ -145,7 +133,7 @@ def main() -> int:
         return 1
     packing = ContextPacking(budget=CONTEXT_TOKENS, size_exponent=args.pack_exponent)
     index_dir = args.index_dir or Path(tempfile.mkdtemp(prefix="locq-"))
-    spec = {"top_files": 100_000, "top_chunks": 0, **overrides(args.set)}
+    spec = {"top_files": 100_000, "top_chunks": 0, **apply_overrides({}, args.set)}
     config = RetrievalLocalizerConfig(**spec, index_dir=index_dir)
     per: list[dict] = []
     failures: list[str] = []
@@ -193,7 +181,7 @@ def main() -> int:
     n = len(per)
     print(f"\n{n} instances ({sum(not r['indexed_gold'] for r in per)} with a gold file the "
           f"file filter leaves out), {len({r['repo'] for r in per})} repositories; "
-          f"config {json.dumps(overrides(args.set)) or '{}'}, "
+          f"config {json.dumps(apply_overrides({}, args.set))}, "
           f"context packing {packing.model_dump()}")
     header = f"{'':24s}" + "".join(f"{k:>9s}" for k in ours)
     print(header)
