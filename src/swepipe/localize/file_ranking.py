@@ -16,6 +16,7 @@ All arrays: the aggregation is one sort and one bincount over the view's chunks.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -74,15 +75,23 @@ def aggregate_files(file_ids: np.ndarray, scores: np.ndarray, n_files: int,
     return np.bincount(f, weights=s[order] * decay ** rank, minlength=n_files)
 
 
+@lru_cache(maxsize=16)
+def _nonlib_files(files: tuple[str, ...], patterns: tuple[str, ...]) -> np.ndarray:
+    """Indices of the files a non-library pattern matches (once per listing, not per query)."""
+    nonlib = re.compile("|".join(f"(?:{p})" for p in patterns))
+    out = np.array([i for i, f in enumerate(files) if nonlib.search(f)], dtype=np.int64)
+    out.setflags(write=False)  # shared by every caller of the cache
+    return out
+
+
 def file_priors(files: list[str], query: str, config: RankingConfig) -> np.ndarray:
     """Per-file score factors from the path alone (non-library) and the issue's mentions."""
     prior = np.ones(len(files))
+    listing = tuple(files)
     if config.nonlib_weight != 1.0 and config.nonlib_patterns:
-        nonlib = re.compile("|".join(f"(?:{p})" for p in config.nonlib_patterns))
-        prior[np.array([i for i, f in enumerate(files) if nonlib.search(f)], dtype=np.int64)] *= \
-            config.nonlib_weight
+        prior[_nonlib_files(listing, config.nonlib_patterns)] *= config.nonlib_weight
     if config.mention_weight > 0:
-        named = np.array(sorted(mentioned_files(query, tuple(files),
+        named = np.array(sorted(mentioned_files(query, listing,
                                                   modules=config.mention_modules)), dtype=np.int64)
         prior[named] *= 1.0 + config.mention_weight
     return prior
