@@ -137,8 +137,11 @@ _EXPECTED = ("an Agentless localization record (instance_id, found_files, file_t
              "model_patch, raw_model_patch, ...), a test or prediction record")
 
 
-def _foreign(kind: str, records: list[dict[str, Any]]) -> Unknown | None:
-    """Another tool's localization output: records with keys no Agentless file has."""
+def _foreign(kind: str, keys: set[str], records: list[dict[str, Any]]) -> Unknown | None:
+    """Another tool's localization output: records with keys no Agentless file has (`keys`,
+    the union over the records, settles the usual case without looking at each one)."""
+    if not foreign_keys(kind, keys):
+        return None
     for index, r in enumerate(records):
         extra = foreign_keys(kind, set(r))
         if extra:
@@ -164,7 +167,7 @@ def classify(path: Path, records: list[dict[str, Any]],
                        f"{sorted(keys)[:12]}; expected {_EXPECTED} "
                        "(see docs/legacy-migration.md)")
     if kind in ("loc", "retrieval", "combined"):
-        foreign = _foreign(kind, records)
+        foreign = _foreign(kind, keys, records)
         if foreign is not None:
             return foreign
     m = _SAMPLE.match(name)
