@@ -42,6 +42,7 @@ def run_demo(store: Store, *, endpoint: str | None = None, model: str | None = N
     from swepipe.models.redact import redact_url
     from swepipe.rewards.compute import compute_rewards
     from swepipe.rewards.report import print_summary
+    from swepipe.store.store import default_store_path
 
     work = store.path.resolve().parent / ".swepipe-cache"
     print(f"store: {store.path}   work dir: {work}")
@@ -67,7 +68,7 @@ def run_demo(store: Store, *, endpoint: str | None = None, model: str | None = N
     print()
     print_summary(store)
     # a preset run by hand needs the mini-benchmark's clones, which only the demo knows about
-    store_opt = "" if store.path.resolve() == Path("swepipe.duckdb").resolve() else \
+    store_opt = "" if store.path.resolve() == default_store_path().resolve() else \
         f" --store {store.path}"
     print(f"\nnext: `swepipe{store_opt} run agentless repos_dir={work / 'repos'}` re-runs a "
           "preset from the store; `swepipe status`, `swepipe report`, `swepipe sql QUERY`")
