@@ -21,7 +21,7 @@ import numpy as np
 
 from swepipe.repos.checkout import repo_dirname
 from swepipe.repos.locking import file_lock
-from swepipe.repos.segments import KEY_BYTES, Segment, list_segments, write_arrays
+from swepipe.repos.segments import KEY_BYTES, Segment, inverted_file, list_segments, write_arrays
 
 if TYPE_CHECKING:
     from swepipe.store.store import Store
@@ -90,20 +90,13 @@ def compact_segment(seg: Segment, live: np.ndarray) -> Path:
     post_term = np.repeat(terms, np.diff(np.asarray(seg.term_ptr)))
     post_chunk = np.asarray(seg.post_chunk, dtype=np.int64)
     keep = chunk_live[post_chunk]
-    kept_terms = post_term[keep]
-    first = np.flatnonzero(np.concatenate(([True], kept_terms[1:] != kept_terms[:-1]))) \
-        if len(kept_terms) else np.zeros(0, dtype=np.int64)
-    n_chunks = int(chunk_live.sum())
     arrays = {
         "keys": np.asarray(seg.keys)[live],
         "content_ptr": np.concatenate(([0], np.cumsum(counts[live]))).astype(np.int32),
         "file_tokens": np.asarray(seg.file_tokens)[live],
         **{name: np.asarray(a)[chunk_live] for name, a in seg.chunk.items()},
-        "terms": kept_terms[first].astype(np.uint32),
-        "term_ptr": np.concatenate((first, [len(kept_terms)])).astype(np.int64),
-        "post_chunk": new_id[post_chunk[keep]].astype(
-            np.uint16 if n_chunks <= 1 << 16 else np.int32),
-        "post_weight": np.asarray(seg.post_weight)[keep],
+        **inverted_file(post_term[keep], new_id[post_chunk[keep]],
+                        np.asarray(seg.post_weight)[keep], int(chunk_live.sum())),
     }
     if seg.vectors is not None:
         arrays["vectors"] = np.asarray(seg.vectors)[chunk_live]

@@ -110,18 +110,26 @@ def write_segment(dest_dir: Path, keys: list[bytes], chunks_per_content: list[li
     # the inverted file: postings sorted by term, then chunk (a stable sort of the CSR rows)
     chunk_of = np.repeat(np.arange(rows.n_rows, dtype=np.int32), np.diff(rows.indptr))
     order = np.argsort(rows.buckets, kind="stable")
-    sorted_terms = rows.buckets[order]
-    first = np.flatnonzero(np.concatenate(([True], sorted_terms[1:] != sorted_terms[:-1]))) \
-        if len(sorted_terms) else np.zeros(0, dtype=np.int64)
-    arrays["terms"] = sorted_terms[first].astype(np.uint32)
-    arrays["term_ptr"] = np.concatenate((first, [len(sorted_terms)])).astype(np.int64)
-    # chunk ids fit 16 bits in all but the largest first segments: a third less disk
-    arrays["post_chunk"] = chunk_of[order].astype(
-        np.uint16 if rows.n_rows <= 1 << 16 else np.int32)
-    arrays["post_weight"] = rows.weights[order].astype(np.float16)
+    arrays.update(inverted_file(rows.buckets[order], chunk_of[order], rows.weights[order],
+                                rows.n_rows))
     if vectors is not None:
         arrays["vectors"] = np.asarray(vectors, dtype=np.float16)
     return write_arrays(dest_dir, arrays, [c.symbol for c in chunks])
+
+
+def inverted_file(post_term: np.ndarray, post_chunk: np.ndarray, post_weight: np.ndarray,
+                  n_chunks: int) -> dict[str, np.ndarray]:
+    """A segment's `terms`, `term_ptr`, `post_chunk` and `post_weight` from its postings,
+    already sorted by term (then chunk)."""
+    first = np.flatnonzero(np.concatenate(([True], post_term[1:] != post_term[:-1]))) \
+        if len(post_term) else np.zeros(0, dtype=np.int64)
+    return {
+        "terms": post_term[first].astype(np.uint32),
+        "term_ptr": np.concatenate((first, [len(post_term)])).astype(np.int64),
+        # chunk ids fit 16 bits in all but the largest first segments: a third less disk
+        "post_chunk": post_chunk.astype(np.uint16 if n_chunks <= 1 << 16 else np.int32),
+        "post_weight": post_weight.astype(np.float16),
+    }
 
 
 def write_arrays(dest_dir: Path, arrays: dict[str, np.ndarray],
