@@ -90,6 +90,12 @@ class DockerConfig(BaseModel):
     """Limit on starting the container, copying in and applying patches."""
 
 
+def find_image(instance_id: str, config: DockerConfig) -> str:
+    """`resolve_image` with the config's CLI, names and pull setting."""
+    return resolve_image(instance_id, docker=config.docker, pull=config.pull,
+                         local_template=config.image_template, hub_template=config.hub_template)
+
+
 def _tar(entries: dict[str, str]) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
@@ -163,10 +169,7 @@ class DockerExecutor:
 
     async def _image(self) -> str:
         if self.image is None:
-            c = self.config
-            self.image = await asyncio.to_thread(
-                resolve_image, str(self.instance_id), docker=c.docker, pull=c.pull,
-                local_template=c.image_template, hub_template=c.hub_template)
+            self.image = await asyncio.to_thread(find_image, str(self.instance_id), self.config)
         return self.image
 
     async def _docker(self, *args: str, stdin: bytes | None = None) -> tuple[int, str]:

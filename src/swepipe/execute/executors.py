@@ -13,8 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 from swepipe.errors import ExecutionError
-from swepipe.execute.docker import DockerConfig, DockerExecutor
-from swepipe.execute.docker_images import resolve_image
+from swepipe.execute.docker import DockerConfig, DockerExecutor, find_image
 from swepipe.execute.sandbox import LocalSandbox, SandboxConfig
 from swepipe.protocols import Executor
 from swepipe.types import Instance
@@ -67,9 +66,7 @@ class Executors:
 
         def one(instance_id: str) -> tuple[str, str | ExecutionError]:
             try:
-                return instance_id, resolve_image(
-                    instance_id, docker=c.docker, pull=c.pull, local_template=c.image_template,
-                    hub_template=c.hub_template)
+                return instance_id, find_image(instance_id, c)
             except ExecutionError as exc:
                 return instance_id, exc
 
