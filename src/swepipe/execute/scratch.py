@@ -53,7 +53,7 @@ def _release(root: Path, token: str, pid: int) -> None:
     if os.getpid() != pid:  # a forked child exiting: the lock is its parent's
         return
     with contextlib.suppress(OSError):
-        if not any(_COPY.fullmatch(n) and n.split("-")[2] == token for n in os.listdir(root)):
+        if not any((m := _COPY.fullmatch(n)) and m["token"] == token for n in os.listdir(root)):
             os.unlink(root / f"swepipe-owner-{token}.lock")
 
 
