@@ -157,7 +157,7 @@ class RetrievalLocalizer:
                     among: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """(chunk scores, file scores) over the whole view; chunks outside `among` score 0."""
         cfg = self.config.ranking
-        title = text.strip().split("\n", 1)[0] if text.strip() else ""
+        title = text.strip().split("\n", 1)[0]  # "" for an empty issue
         lexical_text = text + f"\n{title}" * cfg.title_repeats
         if cfg.query_tf == "once":
             lexical_text = " ".join(dict.fromkeys(_IDENT.findall(lexical_text)))
