@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from swepipe.store.call_cache import CallCache
+from swepipe.store.call_cache import CallCache, fail_waiters
 from swepipe.store.sql_files import load_query
 from swepipe.store.store import Store
 from swepipe.types import Completion
@@ -201,10 +201,7 @@ class SharedCallCache(CallCache):
             try:
                 answers = await self._exchange(settled, list(asking))
             except Exception as exc:  # noqa: BLE001 - every waiter learns why
-                for futures in asking.values():
-                    for f in futures:
-                        if not f.done():
-                            f.set_exception(exc)
+                fail_waiters(asking.values(), exc)
                 continue
             for futures, answer in zip(asking.values(), answers):
                 for f in futures:

@@ -9,6 +9,8 @@ are remembered for the life of the cache.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
+from typing import Any
 
 import pyarrow as pa
 
@@ -56,10 +58,7 @@ class CallCache:
             try:
                 found = await asyncio.to_thread(self._query, hashes)
             except Exception as exc:  # noqa: BLE001 - every waiter learns why
-                for futures in waiting.values():
-                    for f in futures:
-                        if not f.done():
-                            f.set_exception(exc)
+                fail_waiters(waiting.values(), exc)
                 continue
             for h, futures in waiting.items():
                 # a call made by this process while the query ran is as good as a stored one
@@ -83,3 +82,11 @@ class CallCache:
                             cached_tokens=cached or 0),
                 from_cache=True, sequence_id=sequence_id)
         return out
+
+
+def fail_waiters(waiting: Iterable[list[asyncio.Future[Any]]], exc: BaseException) -> None:
+    """A batched request failed: every caller still waiting on it gets `exc`."""
+    for futures in waiting:
+        for future in futures:
+            if not future.done():
+                future.set_exception(exc)
