@@ -164,11 +164,12 @@ def main() -> None:
                   f"{args.executor}): exit {rc}, {span:.1f} s, first result after {first:.1f} s")
             # start-up: the same command on a finished store (imports, server, cache reads);
             # a finished store starts no Ray, so there it is the time to the first result
-            _, startup = run_to_end(cmd_for(ref))
+            rc_check, startup = run_to_end(cmd_for(ref))
             if args.executor == "ray":
                 startup = max(startup, first)
             work = max(span - startup, 0.5)
-            print(f"start-up and resume check {startup:.1f} s, work {work:.1f} s")
+            print(f"start-up and resume check {startup:.1f} s (exit {rc_check}), "
+                  f"work {work:.1f} s")
             crash = Path(shutil.copy(base, folder / "crashed.duckdb"))
             cmd = cmd_for(crash)
             killed = 0
@@ -186,7 +187,7 @@ def main() -> None:
         finally:
             server.close()
         a, b = snapshot(ref), snapshot(crash)
-    report(a, b, killed, rc == 0 and rc_final == 0)
+    report(a, b, killed, rc == 0 and rc_check == 0 and rc_final == 0)
 
 
 def report(ref: dict, got: dict, killed: int, exits_ok: bool) -> None:

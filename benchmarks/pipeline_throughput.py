@@ -67,6 +67,10 @@ class Tally:
             self.failed[label] = bad
         return (len(outcomes) - bad) / wall
 
+    def clean(self, *labels: str) -> bool:
+        """No failed stage in these runs: a ratio between them measures the work asked."""
+        return not any(label in self.failed for label in labels)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -146,7 +150,9 @@ def ray_runs(folder: Path, base: Path, config: Any, lat: float, c: int, tally: T
                   f"completed instances/s, failed {tally.failed.get(label, 0)}")
     finally:
         ray.shutdown()
-    if rate[1] > 0:
+    if not tally.clean("ray --workers 1", "ray --workers 2"):
+        print("throughput 2 workers / 1 worker: not computed (a Ray run had failed stages)")
+    elif rate[1] > 0:
         ratio = rate[2] / rate[1]
         print(f"throughput 2 workers / 1 worker (completed instances): {ratio:.2f}x "
               f"(target >= {RAY_TARGET}x: {'met' if ratio >= RAY_TARGET else 'NOT met'})")
@@ -213,6 +219,9 @@ def test_bound(folder: Path, n: int, tally: Tally) -> None:
           f"{tally.failed.get('agentless local', 0)}")
     print(f"its {len(recorder.calls)} sandbox executions alone (at most {recorder.most} at "
           f"once, as in the run): {alone:.2f} s ({errors} raised)")
+    if not tally.clean("agentless local"):
+        print("run / test runs alone: not computed (the run had failed stages)")
+        return
     print(f"run / test runs alone: {ratio:.2f}x "
           f"(target <= {SANDBOX_TARGET}x: {'met' if ratio <= SANDBOX_TARGET else 'NOT met'})")
 
