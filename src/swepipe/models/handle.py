@@ -141,15 +141,12 @@ class ModelHandle:
         try:
             svc.calls += 1
             result: CallResult = await svc.backend.chat(svc.model, messages, params)
-        except ModelError as exc:
-            svc.failures += 1
-            attempts = exc.attempts if isinstance(exc, ModelCallError) else None
-            svc._log_call(**log_call, attempts=attempts, error=redact_text(str(exc)),
-                          sequence_id=sequence_id)
-            _forget(svc._inflight, key, flight, exc)
-            svc.cache.forget(key)
-            raise
         except BaseException as exc:
+            if isinstance(exc, ModelError):  # a failed call is logged; a cancelled one is not
+                svc.failures += 1
+                attempts = exc.attempts if isinstance(exc, ModelCallError) else None
+                svc._log_call(**log_call, attempts=attempts, error=redact_text(str(exc)),
+                              sequence_id=sequence_id)
             _forget(svc._inflight, key, flight, exc)
             svc.cache.forget(key)
             raise
