@@ -82,7 +82,7 @@ class Runner:
                  store: Store | None = None) -> None:
         # every read and write of the store goes through `view` (experiments/run_store.py);
         # `store` is only the driver's, for listing instances (None on a Ray worker)
-        self.view, self.store, self.config, self.stages = view, store, config, stages
+        self.store, self.config, self.stages = store, config, stages
         self.writer, self.services, self.run_id = view.writer, services, run_id
         self.caches = {s: view.stage_cache(s, b.hash, policy=config.cache.get(s, "use"),
                                            retry_failed=config.retry_failed, run_id=run_id)
