@@ -1,6 +1,7 @@
 """`swepipe run` checks what every stage needs before it starts (so a configuration mistake is
 never stored as a failed result), probes the endpoint once, and explains failed results."""
 
+import shutil
 import socket
 import time
 
@@ -40,6 +41,21 @@ def test_a_missing_repos_dir_is_refused_before_any_result_is_stored(pipeline, ca
     assert "repos_dir is not set" in err and "ctx.repo_dir" not in err
     assert err.count("\n") == 1 and stage_rows(store) == 0
     assert run(store, overrides) == 0  # fixed: it runs, nothing failed was cached
+
+
+def test_ready_trees_in_trees_dir_need_no_repos_dir(pipeline, capsys, tmp_path):
+    store, overrides = pipeline
+    for i in range(4):
+        pkg = tmp_path / "trees" / f"demo__pkg-{i}" / "pkg"
+        pkg.mkdir(parents=True)
+        (pkg / "mod.py").write_text("def f():\n    return 1\n")
+    trees = [f"trees_dir={tmp_path / 'trees'}"]
+    assert run(store, without(overrides, "repos_dir") + trees) == 0
+    assert not (tmp_path / "cache" / "checkouts").exists()
+    # an instance without a tree still needs the clones (checked before the cache is read)
+    shutil.rmtree(tmp_path / "trees" / "demo__pkg-3")
+    assert run(store, without(overrides, "repos_dir") + trees) == 2
+    assert "repos_dir is not set" in capsys.readouterr().err
 
 
 def test_repos_dir_without_the_clone_names_the_missing_repository(pipeline, capsys, tmp_path):

@@ -81,9 +81,17 @@ def check_dataset(store: Store, config: PipelineConfig) -> list[Instance]:
 
 
 def check_repos(config: PipelineConfig, instances: list[Instance]) -> None:
-    """`repos_dir` is set and holds a clone of every instance's repository."""
+    """Every instance has a ready tree in `trees_dir`, or `repos_dir` is set and holds a clone
+    of its repository."""
     from swepipe.repos.checkout import CheckoutConfig, Checkouts, require_dir
 
+    if config.trees_dir is not None:
+        require_dir(config.trees_dir, "trees_dir")
+        trees = Checkouts(CheckoutConfig(cache_dir=config.cache_dir / "checkouts",
+                                         trees_dir=config.trees_dir))
+        instances = [i for i in instances if trees.tree_for(i.instance_id) is None]
+        if not instances:
+            return
     if config.repos_dir is None:
         demo_repos = config.cache_dir / "repos"
         hint = (f"; the demo's mini-benchmark clones are in {demo_repos}: add "
