@@ -29,6 +29,7 @@ from swepipe.errors import ExecutionError, InputError
 from swepipe.execute import grading, log_parsers, test_logs
 from swepipe.execute.docker import DockerExecutor
 from swepipe.execute.harness_tests import harness_spec, run_harness_tests
+from swepipe.execute.test_specs import TestSpec
 from swepipe.execute.workcopy import PatchRejected
 from swepipe.patch.diff import parse_diff
 from swepipe.protocols import Executor
@@ -83,14 +84,13 @@ class GoldTestResult(BaseModel):
         return sum(o.status == "passed" for o in ids), len(ids)
 
 
-def local_parser(instance: Instance, framework: Framework) -> str:
+def local_parser(spec: TestSpec | None, framework: Framework) -> str:
     """The harness log parser that reads this run's output: Django's for `runtests.py`, else the
     repository's pytest parser when the harness has a spec for it (`pytest_v2` for astropy, ...),
     else plain `pytest`. Only the id-reading differs between them; the status rules are
     `grading.grade`'s either way."""
     if framework == "django":
         return "django"
-    spec = harness_spec(instance)
     if spec is not None and spec.parser in log_parsers.PYTEST_PARSERS:
         return spec.parser
     return "pytest"
@@ -149,27 +149,27 @@ async def run_gold_tests(instance: Instance, candidate: Patch | str | None, exec
     config = config or GoldTestConfig()
     repo_dir = Path(repo_dir)
     diff = candidate.diff if isinstance(candidate, Patch) else (candidate or "")
-    framework = (detect_framework(instance, repo_dir) if config.framework == "auto"
-                 else config.framework)
     kinds = {t: "FAIL_TO_PASS" for t in instance.fail_to_pass}
     kinds.update({t: "PASS_TO_PASS" for t in instance.pass_to_pass})
+    spec = harness_spec(instance)
+    if isinstance(executor, DockerExecutor) and spec is not None:
+        # a SWE-bench repository in its harness image: the harness's eval script and grading
+        base = GoldTestResult(instance_id=instance.instance_id, status="ok", kinds=kinds)
+        return await run_harness_tests(instance, spec, diff, executor, repo_dir, config, base)
+    framework = (detect_framework(instance, repo_dir) if config.framework == "auto"
+                 else config.framework)
     command = build_command(instance, framework, config)
     base = GoldTestResult(instance_id=instance.instance_id, status="ok", kinds=kinds,
                           framework=framework, command=command)
-    if isinstance(executor, DockerExecutor) and harness_spec(instance) is not None:
-        # a SWE-bench repository in its harness image: the harness's eval script and grading
-        return await run_harness_tests(instance, diff, executor, repo_dir, config, base)
     try:
         out = await _execute(executor, repo_dir, command, diff, instance.test_patch,
                              config.timeout_s)
     except PatchRejected as exc:
-        status: RunStatus = ("unsafe" if exc.kind == "unsafe" else
-                             "test_patch_failed" if exc.which == "test_patch" else "apply_failed")
-        return base.model_copy(update={"status": status, "reason": str(exc)})
+        return base.model_copy(update={"status": exc.run_status, "reason": str(exc)})
     except ExecutionError as exc:
         return base.model_copy(update={"status": "error", "reason": str(exc)})
     log = (out.stdout or "") + "\n" + (out.stderr or "")
-    found = test_logs.status_map(log, local_parser(instance, framework), framework == "django")
+    found = test_logs.status_map(log, local_parser(spec, framework), framework == "django")
     graded = grading.grade(found, instance.fail_to_pass, instance.pass_to_pass)
     missing = "timeout" if out.timed_out else "missing"
     outcomes = [TestOutcome.model_validate({"test_id": t, "status": missing if s == "missing"

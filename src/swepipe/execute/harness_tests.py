@@ -41,11 +41,11 @@ def harness_spec(instance: Instance) -> test_specs.TestSpec | None:
         return None
 
 
-async def run_harness_tests(instance: Instance, diff: str, executor: DockerExecutor,
-                            repo_dir: Path, config: GoldTestConfig,
+async def run_harness_tests(instance: Instance, spec: test_specs.TestSpec, diff: str,
+                            executor: DockerExecutor, repo_dir: Path, config: GoldTestConfig,
                             base: GoldTestResult) -> GoldTestResult:
-    """`base` (ids and kinds filled in) completed with the harness run's outcomes."""
-    spec = test_specs.spec_for(instance.repo, instance.repo_version)
+    """`base` (ids and kinds filled in) completed with the harness run's outcomes; `spec` is
+    the instance's `harness_spec`."""
     script = test_specs.eval_script(instance.repo, instance.repo_version, instance.base_commit,
                                     instance.test_patch, repo_dir=executor.config.workdir)
     # one stream, as the harness's test_output.txt: `set -x` traces (the output markers among
@@ -57,8 +57,7 @@ async def run_harness_tests(instance: Instance, diff: str, executor: DockerExecu
         out = await executor.run(repo_dir, command, patch=diff or None,
                                  timeout_s=config.timeout_s, scripts={EVAL_SCRIPT: script})
     except PatchRejected as exc:
-        status = "unsafe" if exc.kind == "unsafe" else "apply_failed"
-        return base.model_copy(update={"status": status, "reason": str(exc)})
+        return base.model_copy(update={"status": exc.run_status, "reason": str(exc)})
     except ExecutionError as exc:
         return base.model_copy(update={"status": "error", "reason": str(exc)})
     log = (out.stdout or "") + "\n" + (out.stderr or "")

@@ -42,6 +42,13 @@ class PatchRejected(ExecutionError):
         super().__init__(f"{which} {kind.replace('_', ' ')}: {reason}")
         self.kind, self.reason, self.which = kind, reason, which
 
+    @property
+    def run_status(self) -> Literal["unsafe", "test_patch_failed", "apply_failed"]:
+        """The gold-test run status this rejection records."""
+        if self.kind == "unsafe":
+            return "unsafe"
+        return "test_patch_failed" if self.which == "test_patch" else "apply_failed"
+
 
 def copy_repo(src: Path, dst: Path, method: CopyMethod = "cp") -> None:
     """Copy the repository at `src` to the (not yet existing) `dst`."""
