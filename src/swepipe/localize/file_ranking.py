@@ -7,6 +7,11 @@ Each switch is a field of `RankingConfig` (part of the retrieval localizer's con
   `nonlib_patterns`) have their score multiplied by it;
 - `mention_weight`: files the issue names (paths, dotted modules, traceback frames;
   `localize.mentions`) have their score multiplied by `1 + mention_weight`;
+- `symbol_weight`, `qualified_weight`: files defining a module-level name (`StatReloader`) or a
+  `Class.member` (`Expression.compile`) the issue uses have their score multiplied by
+  `1 + weight / n`, n the number of files defining it (at most `symbol_max_files`);
+- `strip_comments`, `strip_version_lines`: template comments and environment-dump lines are
+  removed from the issue before it is a query (`localize.issue_query`);
 - `title_repeats`: the issue's title counts this many more times in the lexical query;
 - `query_tf`: how a term repeated in the issue weighs: `log` (`1 + log(count)`, the embedder's
   own weighting) or `once` (every term once: pasted logs and test names stop dominating).
@@ -43,9 +48,17 @@ class RankingConfig(BaseModel):
     """Regular expressions (searched in the repository-relative path) of non-library files."""
     mention_weight: float = Field(default=1.0, ge=0)
     """Files the issue names get their score multiplied by `1 + mention_weight`."""
-    symbol_weight: float = Field(default=0.0, ge=0)
-    """Files defining a class or function the issue names verbatim (defined in at most 3
-    files) get their score multiplied by `1 + symbol_weight`."""
+    symbol_weight: float = Field(default=0.25, ge=0)
+    """Files defining a module-level class or function the issue names verbatim get their
+    score multiplied by `1 + symbol_weight / n` (n files define it; the best name counts)."""
+    qualified_weight: float = Field(default=0.5, ge=0)
+    """The same for a `Class.member` the issue names (`Expression.compile`)."""
+    symbol_max_files: int = Field(default=3, ge=1)
+    """A name more files than this define says nothing (every backend's `as_sql`)."""
+    strip_comments: bool = True
+    """Drop HTML comments (issue-template instructions) from the query."""
+    strip_version_lines: bool = True
+    """Drop environment-dump lines (`numpy: 1.19.1`, `pip==20.2`) from the query."""
     mention_modules: bool = False
     """Dotted module names count as mentions too (off: measured, they point at re-exporting
     `__init__.py` files more often than at the defining module)."""

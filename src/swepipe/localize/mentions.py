@@ -10,12 +10,17 @@ repository holds `django/db/models/query.py`):
   its longest prefix that is a module (`a/b/c.py` or `a/b/c/__init__.py`) is the file; the
   first component alone never counts (it is the package, which every file is in).
 Vectorized over the listing with one dictionary of path suffixes, built once per listing.
+
+`defining_files` is the other half: names the issue uses (`StatReloader`, `Expression.compile`)
+matched to the files whose chunks define them (`Definitions`, built once per index view from
+the chunk symbols), weighted by how few files define each.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -80,18 +85,51 @@ def mentioned_files(text: str, files: tuple[str, ...], *, max_matches: int = 3,
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{3,}")
+_QUALIFIED = re.compile(r"\b([A-Za-z_]\w*)\.([A-Za-z_]\w*)\b")
 
 
-def defining_files(text: str, symbols: list[str | None], file_ids: np.ndarray, *,
-                   max_files: int = 3) -> np.ndarray:
-    """Files defining a class or function the text names verbatim (`bulk_create`,
-    `QuerySet`): the last component of a chunk's symbol, at least 4 characters, defined in at
-    most `max_files` files (a name every backend defines says nothing)."""
-    named = set(_IDENTIFIER.findall(text))
-    hits = [(s.rsplit(".", 1)[-1], int(f)) for s, f in zip(symbols, file_ids)
-            if s and s.rsplit(".", 1)[-1] in named]
-    by_name: dict[str, set[int]] = defaultdict(set)
-    for name, f in hits:
-        by_name[name].add(f)
-    out = {f for files in by_name.values() if len(files) <= max_files for f in files}
-    return np.array(sorted(out), dtype=np.int64)
+@dataclass(frozen=True)
+class Definitions:
+    """Which files define a name, from the chunk symbols of an index view: `top` for
+    module-level classes and functions (`QuerySet`), `qualified` for the last two components
+    of a member (`Expression.compile`, `QuerySet.bulk_create`)."""
+
+    top: dict[str, frozenset[int]]
+    qualified: dict[str, frozenset[int]]
+
+    @classmethod
+    def of(cls, symbols: list[str | None], file_ids: np.ndarray) -> Definitions:
+        top: dict[str, set[int]] = defaultdict(set)
+        qualified: dict[str, set[int]] = defaultdict(set)
+        for symbol, f in zip(symbols, file_ids.tolist()):
+            if not symbol:
+                continue
+            parts = symbol.split(".")
+            if len(parts) == 1:
+                top[symbol].add(f)
+            else:
+                qualified[".".join(parts[-2:])].add(f)
+        return cls({k: frozenset(v) for k, v in top.items()},
+                   {k: frozenset(v) for k, v in qualified.items()})
+
+
+def defining_files(text: str, definitions: Definitions, n_files: int, *, weight: float,
+                   qualified_weight: float, max_files: int = 3) -> np.ndarray:
+    """Per file, the largest `weight / n` over the module-level names the text uses verbatim
+    (at least 4 characters) that `n <= max_files` files define, and `qualified_weight / n`
+    likewise for `Class.member` names; 0 for other files. A name every backend defines says
+    nothing, and one defined in two files says half as much as one defined in one."""
+    out = np.zeros(n_files)
+    named = [(definitions.top, weight, set(_IDENTIFIER.findall(text)))]
+    if qualified_weight > 0:
+        named.append((definitions.qualified, qualified_weight,
+                      {f"{a}.{b}" for a, b in _QUALIFIED.findall(text)}))
+    for table, w, names in named:
+        if w <= 0:
+            continue
+        for name in names:
+            files = table.get(name)
+            if files and len(files) <= max_files:
+                idx = np.fromiter(files, dtype=np.int64)
+                out[idx] = np.maximum(out[idx], w / len(files))
+    return out

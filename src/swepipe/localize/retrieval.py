@@ -4,9 +4,10 @@ embedder (Agentless' retrieval stage, past its lexical ceiling).
 The issue text is featurized by the local `HashingEmbedder` and every chunk of the commit's
 index view (`repos.index`: content-addressed segments shared by all commits of a repository) is
 scored by exact BM25. Chunk scores become file scores (`file_ranking`: a decayed sum over a
-file's chunks, a prior against non-library files, the issue title weighted up, a prior for files
-the issue names by path or traceback frame; measured but off by default, a prior for files
-defining what the issue names and counting repeated issue terms once; each a config switch,
+file's chunks, a prior against non-library files, the issue title weighted up, priors for files
+the issue names by path or traceback frame and for files defining the classes, functions and
+`Class.member`s it names, template comments and environment dumps dropped from the query;
+measured but off by default, counting repeated issue terms once; each a config switch,
 docs/localization.md). With a served embedder (`embedder` = its model name,
 passed by the runner as `ctx.embedder`), the same chunks are also scored by inner product with
 the issue's vector, and the two file rankings are fused by reciprocal rank fusion.
@@ -40,7 +41,8 @@ from swepipe.errors import InputError
 from swepipe.hashing import AddedLater, Runtime
 from swepipe.localize.context_packing import ContextPacking, pack_files
 from swepipe.localize.file_ranking import RankingConfig, aggregate_files, file_priors, fuse, rank
-from swepipe.localize.mentions import defining_files
+from swepipe.localize.issue_query import issue_query
+from swepipe.localize.mentions import Definitions, defining_files
 from swepipe.localize.nested import ComposedConfig, NestedLocalizer, build_localizer, ranked_files
 from swepipe.protocols import Embedder, StageContext
 from swepipe.repos.chunks import ChunkConfig
@@ -63,7 +65,7 @@ class RetrievalLocalizerConfig(ComposedConfig):
     module docstring)."""
 
     component: str = "retrieval"
-    code_version: str = "2"
+    code_version: str = "3"
 
     embedder: str = "local"
     """`local` for the built-in hashing embedder, else the served model's name (ctx.embedder)."""
@@ -114,6 +116,7 @@ class RetrievalLocalizer:
         self.uses_model = self._restrict is not None
         self._local = HashingEmbedder(self.config.local_embedder)
         self._opened: OrderedDict[tuple[str, str], IndexView] = OrderedDict()
+        self._definitions: dict[int, Definitions] = {}  # id of an opened view -> its names
 
     def embedder_for(self, ctx: StageContext) -> Embedder | None:
         """The served embedder to fuse with, None for lexical scoring alone."""
@@ -144,8 +147,15 @@ class RetrievalLocalizer:
             chunking=cfg.chunking, files=cfg.files, batch_size=cfg.embed_batch_size)
         self._opened[key] = index
         if len(self._opened) > 4:
-            self._opened.popitem(last=False)
+            self._definitions.pop(id(self._opened.popitem(last=False)[1]), None)
         return index
+
+    def definitions(self, index: IndexView) -> Definitions:
+        """The view's defined names (read once per opened view)."""
+        if id(index) not in self._definitions:
+            self._definitions[id(index)] = Definitions.of(index.symbols(np.arange(index.size)),
+                                                          index.file_ids)
+        return self._definitions[id(index)]
 
     def query_text(self, instance: Instance) -> str:
         text = instance.problem_statement
@@ -157,6 +167,7 @@ class RetrievalLocalizer:
                     among: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """(chunk scores, file scores) over the whole view; chunks outside `among` score 0."""
         cfg = self.config.ranking
+        text = issue_query(text, comments=cfg.strip_comments, versions=cfg.strip_version_lines)
         title = text.strip().split("\n", 1)[0]  # "" for an empty issue
         lexical_text = text + f"\n{title}" * cfg.title_repeats
         if cfg.query_tf == "once":
@@ -167,9 +178,11 @@ class RetrievalLocalizer:
             chunk = np.where(among, chunk, 0.0)
         files = aggregate_files(index.file_ids, chunk, len(index.files), cfg.chunk_decay)
         prior = file_priors(index.files, text, cfg)
-        if cfg.symbol_weight > 0:
-            prior[defining_files(text, index.symbols(np.arange(index.size)),
-                                 index.file_ids)] *= 1.0 + cfg.symbol_weight
+        if cfg.symbol_weight > 0 or cfg.qualified_weight > 0:
+            prior *= 1.0 + defining_files(text, self.definitions(index), len(index.files),
+                                          weight=cfg.symbol_weight,
+                                          qualified_weight=cfg.qualified_weight,
+                                          max_files=cfg.symbol_max_files)
         files = files * prior
         served = self.embedder_for(ctx)
         if served is None:
