@@ -3,7 +3,7 @@
 import numpy as np
 
 from swepipe.localize.file_ranking import RankingConfig, aggregate_files, file_priors, fuse, rank
-from swepipe.localize.mentions import mentioned_files
+from swepipe.localize.mentions import Definitions, defining_files, mentioned_files
 
 FILES = ("django/db/models/query.py", "django/db/models/__init__.py", "django/forms/models.py",
          "docs/conf.py", "examples/demo.py", "setup.py", "django/utils/text.py",
@@ -55,3 +55,26 @@ def test_reciprocal_rank_fusion_rewards_agreement():
     fused = fuse([np.array([0, 1, 2]), np.array([1, 0])], 4, [1.0, 1.0], k=60)
     assert np.argmax(fused) in (0, 1) and fused[3] == 0 and fused[2] < fused[1]
     assert fused[0] == fused[1]  # ranks (1, 2) and (2, 1)
+
+
+def test_defined_names_weigh_by_how_few_files_define_them():
+    # chunks: symbol and file; `Cls` glue lines carry the class name, members `Cls.meth`
+    symbols = ["StatReloader", "StatReloader.tick", "Expression", "Expression.compile",
+               "as_sql", "as_sql", "as_sql", "as_sql", "helper", "helper", None, "Other.compile"]
+    file_ids = np.array([0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    table = Definitions.of(symbols, file_ids)
+    rows = set(table.frame.select("name", "qualified", "file", "n_files").iter_rows())
+    assert {(f, n) for name, q, f, n in rows if name == "as_sql"} == {(2, 4), (3, 4), (4, 4),
+                                                                     (5, 4)}
+    assert ("Expression.compile", True, 1, 1) in rows and ("Expression", False, 1, 1) in rows
+    assert ("StatReloader.tick", True, 0, 1) in rows
+    text = "StatReloader restarts, Expression.compile('False') crashes; as_sql and helper too"
+    w = defining_files(text, table, 10, weight=0.25, qualified_weight=0.5)
+    assert w[0] == 0.25  # one file defines StatReloader
+    assert w[1] == 0.5  # Expression (0.25) and Expression.compile (0.5): the best name counts
+    assert w[2:6].tolist() == [0, 0, 0, 0]  # four files define as_sql: above max_files
+    assert w[6] == w[7] == 0.125  # two files define helper: half the weight
+    assert w[8] == w[9] == 0  # `compile` alone is not `Other.compile`
+    off = defining_files(text, table, 10, weight=0.25, qualified_weight=0.0)
+    assert off[1] == 0.25
+    assert defining_files("", table, 10, weight=0.25, qualified_weight=0.5).sum() == 0

@@ -154,8 +154,9 @@ async def test_a_second_commit_indexes_only_changed_files_and_ranks_as_if_alone(
         "index_dir": tmp_path / "alone"})).locate(later, StageContext(model=None,
                                                                       repo_dir=tree))
     assert shared == alone  # document frequencies are the view's own
-    assert [p.file_path for p in shared if p.kind == "file"] != \
-        [p.file_path for p in first if p.kind == "file"]
+    def shipping(pointers):  # the changed file's score: its new function names the issue
+        return next(p.score for p in pointers if p.file_path == "shop/shipping.py")
+    assert shipping(shared) > shipping(first)
     again = await RetrievalLocalizer(config).locate(instance, ctx)
     assert again == first  # the first commit's view is untouched by the second
 
@@ -302,3 +303,52 @@ async def test_a_traceback_frame_of_the_issue_lifts_its_file(setup):
     named = await file_scores(config, issue, ctx, mention_weight=1.0)  # 1.0 is the default
     assert named["shop/emails.py"] == pytest.approx(2 * plain["shop/emails.py"])
     assert named["shop/models.py"] == pytest.approx(plain["shop/models.py"])
+
+
+async def test_files_defining_what_the_issue_names_are_lifted_by_how_few_define_it(setup):
+    instance, ctx, config = setup
+    issue = instance.model_copy(update={"problem_statement": (
+        "Refunds fail\n\nPaymentGateway.refund posts the charge id but the client expects "
+        "a card; shipping_cost is fine.")})
+    plain = await file_scores(config, issue, ctx, symbol_weight=0.0, qualified_weight=0.0)
+    named = await file_scores(config, issue, ctx)  # the defaults: 0.25 and 0.5
+    # the class fits one chunk, so its symbol is `PaymentGateway` alone (0.25)
+    assert named["shop/payments.py"] == pytest.approx(1.25 * plain["shop/payments.py"])
+    # cut into members, `PaymentGateway.refund` is a chunk symbol too: the best name counts
+    split = config.model_copy(update={"chunking": ChunkConfig(max_tokens=40)})
+    members = await file_scores(split, issue, ctx)
+    flat = await file_scores(split, issue, ctx, symbol_weight=0.0, qualified_weight=0.0)
+    assert members["shop/payments.py"] == pytest.approx(1.5 * flat["shop/payments.py"])
+    assert named["shop/shipping.py"] == pytest.approx(1.25 * plain["shop/shipping.py"])
+
+
+async def test_an_environment_dump_in_the_issue_is_not_part_of_the_query(setup):
+    instance, ctx, config = setup
+    dump = "\n".join(f"shipping{i}: {i}.0.1" for i in range(20))  # a dump naming `shipping`
+    issue = instance.model_copy(update={"problem_statement": (
+        f"Receipt email has the wrong subject\n<!-- shipping shipping shipping -->\n{dump}\n")})
+    kept = await file_scores(config, issue, ctx, strip_comments=False, strip_version_lines=False)
+    clean = await file_scores(config, issue, ctx)
+    assert "shop/shipping.py" in kept and "shop/shipping.py" not in clean
+    assert max(clean, key=clean.get) == "shop/emails.py"
+
+
+async def test_a_file_score_is_discounted_by_its_length(tmp_path):
+    body = 'def parse_invoice_total(invoice):\n    """Sum the invoice lines."""\n' \
+           "    return sum(line.amount for line in invoice.lines)\n"
+    padding = "".join(f"\n\ndef unrelated_{i}(x):\n    return x * {i}\n" for i in range(60))
+    sha = make_repo(tmp_path / "repos" / "acme__books", {"books/small.py": body,
+                                                         "books/large.py": body + padding})
+    checkout = Checkouts(CheckoutConfig(cache_dir=tmp_path / "co", repos_dir=tmp_path / "repos")
+                         ).checkout("acme/books", sha)
+    issue = Instance(instance_id="acme__books-1", repo="acme/books", base_commit=sha,
+                     problem_statement="parse_invoice_total sums the invoice lines wrongly")
+    config = RetrievalLocalizerConfig(index_dir=tmp_path / "idx")
+    ctx = StageContext(model=None, repo_dir=checkout)
+    flat = await file_scores(config, issue, ctx, length_exponent=0.0)
+    assert flat["books/small.py"] == pytest.approx(flat["books/large.py"])  # same evidence
+    scored = await file_scores(config, issue, ctx)
+    found = [p for p in await RetrievalLocalizer(config).locate(issue, ctx) if p.kind == "file"]
+    tokens = {p.file_path: p.tokens for p in found}
+    assert scored["books/small.py"] / scored["books/large.py"] == pytest.approx(
+        (tokens["books/large.py"] / tokens["books/small.py"]) ** 0.075)

@@ -3,6 +3,8 @@
 Each switch is a field of `RankingConfig` (part of the retrieval localizer's config hash):
 - `chunk_decay`: a file scores `sum_i s_i * decay**i` over its chunk scores sorted best first,
   so evidence spread over many chunks counts (0 is the best chunk alone);
+- `length_exponent`: a file's score is divided by `tokens ** length_exponent` (the decayed sum
+  grows with the file; a slight discount keeps the largest modules from topping every query);
 - `nonlib_weight`: files under non-library paths (examples, docs, benchmarks, setup scripts;
   `nonlib_patterns`) have their score multiplied by it;
 - `mention_weight`: files the issue names (paths, dotted modules, traceback frames;
@@ -40,8 +42,10 @@ class RankingConfig(BaseModel):
 
     model_config = {"extra": "forbid", "frozen": True}
 
-    chunk_decay: float = Field(default=0.8, ge=0, lt=1)
+    chunk_decay: float = Field(default=0.7, ge=0, lt=1)
     """File score = sum of its chunk scores, best first, the i-th weighted `decay**i`."""
+    length_exponent: float = Field(default=0.075, ge=0, le=1)
+    """File score divided by `max(tokens, 1) ** length_exponent` (0: no length discount)."""
     nonlib_weight: float = Field(default=0.5, ge=0, le=1)
     """Score factor of files matching `nonlib_patterns` (1: no down-weighting)."""
     nonlib_patterns: tuple[str, ...] = NONLIB_PATTERNS

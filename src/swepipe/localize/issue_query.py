@@ -8,7 +8,7 @@ Two kinds of text fill many issues and match the wrong files:
   `util/print_versions.py` or `help.py` look relevant to every issue that pastes one.
 A dump line is a short `name: value` / `name==value` / `name value` line whose value is a
 version, a number, `None`, `True` or `False`; prose, code and tracebacks stay (a traceback line
-never has that shape). Measured in docs/localization.md.
+never has that shape, and a line starting with a statement keyword, `return None`, is code). Measured in docs/localization.md.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from __future__ import annotations
 import re
 
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
+# a statement keyword first is code (`return None`), not a package
 _VERSION_LINE = re.compile(
-    r"^[ \t>*-]*[\w.\-]+(?:[ \t][\w.\-]+)?[ \t]*(?::|==|>=|<=)?[ \t]*"
+    r"^[ \t>*-]*(?!(?:return|yield|raise|assert|del|if|elif|while|not|await|lambda)\b)"
+    r"[\w.\-]+(?:[ \t][\w.\-]+)?[ \t]*(?::|==|>=|<=)?[ \t]*"
     r"(?:v?\d+(?:\.\d+)+[\w.+\-]*|None|True|False|\d+)[^\n]{0,60}$", re.M)
 
 

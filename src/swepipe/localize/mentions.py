@@ -22,8 +22,12 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _PATH = re.compile(r"(?<![\w.])((?:[\w.-]+[/\\])*[\w-]+\.(?:py|pyx|pyi|js|jsx|ts|tsx|java|go))\b")
 _DOTTED = re.compile(r"(?<![\w/.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)")
@@ -90,27 +94,28 @@ _QUALIFIED = re.compile(r"\b([A-Za-z_]\w*)\.([A-Za-z_]\w*)\b")
 
 @dataclass(frozen=True)
 class Definitions:
-    """Which files define a name, from the chunk symbols of an index view: `top` for
-    module-level classes and functions (`QuerySet`), `qualified` for the last two components
-    of a member (`Expression.compile`, `QuerySet.bulk_create`)."""
+    """Which files define a name, from the chunk symbols of an index view: module-level
+    classes and functions (`QuerySet`), and members by their last two components
+    (`Expression.compile`, `QuerySet.bulk_create`), with how many files define each."""
 
-    top: dict[str, frozenset[int]]
-    qualified: dict[str, frozenset[int]]
+    frame: pl.DataFrame
+    """Columns `name`, `qualified` (a `Class.member`), `file`, `n_files`: one row per
+    (name, file)."""
 
     @classmethod
     def of(cls, symbols: list[str | None], file_ids: np.ndarray) -> Definitions:
-        top: dict[str, set[int]] = defaultdict(set)
-        qualified: dict[str, set[int]] = defaultdict(set)
-        for symbol, f in zip(symbols, file_ids.tolist()):
-            if not symbol:
-                continue
-            parts = symbol.split(".")
-            if len(parts) == 1:
-                top[symbol].add(f)
-            else:
-                qualified[".".join(parts[-2:])].add(f)
-        return cls({k: frozenset(v) for k, v in top.items()},
-                   {k: frozenset(v) for k, v in qualified.items()})
+        import polars as pl  # here, not at import: the CLI starts without it
+
+        chunks = pl.DataFrame({"symbol": symbols, "file": file_ids},
+                              schema={"symbol": pl.String, "file": pl.Int64}).drop_nulls()
+        qualified = pl.col("symbol").str.contains(".", literal=True)
+        frame = (chunks.select(
+            name=pl.when(qualified).then(pl.col("symbol").str.extract(r"([^.]+\.[^.]+)$"))
+            .otherwise(pl.col("symbol")),
+            qualified=qualified, file=pl.col("file"))
+            .unique()
+            .with_columns(n_files=pl.len().over("name", "qualified")))
+        return cls(frame)
 
 
 def defining_files(text: str, definitions: Definitions, n_files: int, *, weight: float,
@@ -119,17 +124,18 @@ def defining_files(text: str, definitions: Definitions, n_files: int, *, weight:
     (at least 4 characters) that `n <= max_files` files define, and `qualified_weight / n`
     likewise for `Class.member` names; 0 for other files. A name every backend defines says
     nothing, and one defined in two files says half as much as one defined in one."""
+    import polars as pl
+
+    names = list(set(_IDENTIFIER.findall(text)))
+    members = list({f"{a}.{b}" for a, b in _QUALIFIED.findall(text)})
+    frame = definitions.frame
+    hits = frame.filter(
+        (pl.col("n_files") <= max_files)
+        & ((~pl.col("qualified") & pl.col("name").is_in(names))
+           | (pl.col("qualified") & pl.col("name").is_in(members))))
     out = np.zeros(n_files)
-    named = [(definitions.top, weight, set(_IDENTIFIER.findall(text)))]
-    if qualified_weight > 0:
-        named.append((definitions.qualified, qualified_weight,
-                      {f"{a}.{b}" for a, b in _QUALIFIED.findall(text)}))
-    for table, w, names in named:
-        if w <= 0:
-            continue
-        for name in names:
-            files = table.get(name)
-            if files and len(files) <= max_files:
-                idx = np.fromiter(files, dtype=np.int64)
-                out[idx] = np.maximum(out[idx], w / len(files))
+    if hits.height:
+        w = pl.when(pl.col("qualified")).then(qualified_weight).otherwise(weight)
+        best = hits.group_by("file").agg((w / pl.col("n_files")).max().alias("w"))
+        np.maximum.at(out, best["file"].to_numpy(), best["w"].to_numpy())
     return out

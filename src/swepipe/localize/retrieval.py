@@ -4,7 +4,7 @@ embedder (Agentless' retrieval stage, past its lexical ceiling).
 The issue text is featurized by the local `HashingEmbedder` and every chunk of the commit's
 index view (`repos.index`: content-addressed segments shared by all commits of a repository) is
 scored by exact BM25. Chunk scores become file scores (`file_ranking`: a decayed sum over a
-file's chunks, a prior against non-library files, the issue title weighted up, priors for files
+file's chunks with a slight discount for its length, a prior against non-library files, the issue title weighted up, priors for files
 the issue names by path or traceback frame and for files defining the classes, functions and
 `Class.member`s it names, template comments and environment dumps dropped from the query;
 measured but off by default, counting repeated issue terms once; each a config switch,
@@ -183,7 +183,7 @@ class RetrievalLocalizer:
                                           weight=cfg.symbol_weight,
                                           qualified_weight=cfg.qualified_weight,
                                           max_files=cfg.symbol_max_files)
-        files = files * prior
+        files = files * prior / np.maximum(index.file_tokens, 1) ** cfg.length_exponent
         served = self.embedder_for(ctx)
         if served is None:
             return chunk, files

@@ -105,14 +105,12 @@ class IndexView:
     def symbols(self, ids: np.ndarray) -> list[str | None]:
         """The symbols of these chunks (read from the segments on first use)."""
         ids = np.asarray(ids, dtype=np.int64)
-        out: list[str | None] = [None] * len(ids)
+        out = np.full(len(ids), None, dtype=object)
         seg, local = self.seg_of[ids], self.local_of[ids]
         for s in np.unique(seg).tolist():
-            names = self.segments[s].symbols
             mine = np.flatnonzero(seg == s)
-            for k, j in zip(mine.tolist(), local[mine].tolist()):
-                out[k] = names[j]
-        return out
+            out[mine] = np.asarray(self.segments[s].symbols, dtype=object)[local[mine]]
+        return out.tolist()
 
     def chunks_of(self, files: Collection[str]) -> np.ndarray:
         """Ids of the chunks of these files (paths the view does not hold are ignored)."""
