@@ -15,8 +15,9 @@ files (default tokenizer, English stopwords; the SWE-bench BM25 baseline) in the
   rank order up to the first file that does not fit (the measure before the packer);
 - cold seconds per instance (instances in repository order against an empty index directory,
   so the figure is amortized over a repository's instances; wall clock, and CPU seconds of this
-  process, which a loaded shared machine inflates less), warm seconds (a new localizer
-  reopening the persisted index), index bytes per instance;
+  process plus those its index build workers report (`index_workers`), which a loaded shared
+  machine inflates less), warm seconds (a new localizer reopening the persisted index), index
+  bytes per instance;
 - the issue's targets, met or not, and the ratio to BM25; per-repository hit@1/@5 (the spread
   is the guard against tuning to a few repositories).
 `--limit N` takes N instances round-robin over the repositories. Exits non-zero when an
@@ -44,6 +45,7 @@ from swepipe.localize.context_packing import ContextPacking, pack_files
 from swepipe.localize.retrieval import RetrievalLocalizer, RetrievalLocalizerConfig
 from swepipe.patch.diff import parse_diff
 from swepipe.protocols import StageContext
+from swepipe.repos.build_pool import worker_cpu_seconds
 from swepipe.repos.files import list_files
 from swepipe.types import Instance
 
@@ -144,9 +146,10 @@ def main() -> int:
         tree = args.trees / inst.instance_id
         gold = gold_files(row)
         try:
-            t0, c0 = time.perf_counter(), time.process_time()
+            t0, c0, w0 = time.perf_counter(), time.process_time(), worker_cpu_seconds()
             ranked, scores = event_loop.run(localize(config, inst, tree))
             cold, cold_cpu = time.perf_counter() - t0, time.process_time() - c0
+            cold_workers = worker_cpu_seconds() - w0  # the build's workers: not this process
             t0 = time.perf_counter()
             again = event_loop.run(localize(config, inst, tree))
             warm = time.perf_counter() - t0
@@ -158,7 +161,8 @@ def main() -> int:
         paths = list_files(tree, config.files)
         tokens = dict(zip(paths, file_tokens(tree, paths).tolist()))
         result = {"instance_id": inst.instance_id, "repo": inst.repo, "gold": gold,
-                  "cold_s": cold, "cold_cpu_s": cold_cpu, "warm_s": warm, "top": ranked[:10],
+                  "cold_s": cold, "cold_cpu_s": cold_cpu + cold_workers,
+                  "cold_worker_cpu_s": cold_workers, "warm_s": warm, "top": ranked[:10],
                   "ours": measures(ranked, scores, gold, tokens, packing),
                   "indexed_gold": all(g in tokens for g in gold)}
         if not args.no_bm25:
@@ -197,7 +201,9 @@ def main() -> int:
           + (f"   bm25s whole files: {sum(r['bm25_s'] for r in per) / n:.2f}"
              f"  ratio {cold / (sum(r['bm25_s'] for r in per) / n):.2f}" if bm25 else ""))
     cpu = sum(r["cold_cpu_s"] for r in per) / n
-    print(f"cold CPU s/instance (this process, all threads; load-independent): {cpu:.2f}"
+    workers_cpu = sum(r["cold_worker_cpu_s"] for r in per) / n
+    print(f"cold CPU s/instance (this process, all threads, + index workers "
+          f"{workers_cpu:.2f}; load-independent): {cpu:.2f}"
           + (f"   bm25s: {sum(r['bm25_cpu_s'] for r in per) / n:.2f}" if bm25 else ""))
     print(f"warm s/instance: {warm:.3f}   (median {np.median([r['warm_s'] for r in per]):.3f})")
     print(f"index bytes: {index_bytes / 1e6:.1f} MB in all, {index_bytes / n / 1e6:.2f} MB per "
@@ -206,7 +212,8 @@ def main() -> int:
     for key, goal in TARGETS.items():
         met = "met" if ours[key] >= goal else "NOT met"
         print(f"  {key:8s} {ours[key]:.3f} >= {goal:.2f}  {met}")
-    # the CPU figure is what the cold target means on 2 idle cores (the build is one thread);
+    # the CPU figure is the build's work, this process's and its index workers' (with
+    # index_workers=1 it is what the cold target means on 2 idle cores);
     # the wall figure is what this run saw, inflated by whatever else the machine ran
     for label, value, goal in (("cold s", cold, 1.0), ("cold CPU", cpu, 1.0),
                                ("warm s", warm, 0.1), ("MB/inst", index_bytes / n / 1e6, 5.0)):

@@ -12,7 +12,7 @@ from swepipe.localize.file_ranking import RankingConfig
 from swepipe.localize.retrieval import RetrievalLocalizer, RetrievalLocalizerConfig
 from swepipe.models.scripted_rules import embed_text
 from swepipe.protocols import Localizer, StageContext
-from swepipe.repos import index as index_module
+from swepipe.repos import build_pool  # few files: chunked in this process, where patches reach
 from swepipe.repos.checkout import CheckoutConfig, Checkouts
 from swepipe.repos.chunks import ChunkConfig
 from swepipe.repos.chunks import chunk_source
@@ -107,7 +107,7 @@ async def test_index_is_persisted_and_reused_without_rebuilding(setup, monkeypat
     def no_rebuild(*args, **kwargs):
         raise AssertionError("the index was rebuilt")
 
-    monkeypatch.setattr(index_module, "chunk_source", no_rebuild)
+    monkeypatch.setattr(build_pool, "chunk_source", no_rebuild)
     second = await RetrievalLocalizer(config).locate(instance, ctx)  # a fresh localizer
     assert second == first
     assert len(built(config, "views")) == 1 and len(built(config, "segments")) == 1
@@ -143,8 +143,8 @@ async def test_a_second_commit_indexes_only_changed_files_and_ranks_as_if_alone(
                                     repos_dir=tmp_path / "repos")).checkout("acme/shop", sha)
     later = instance.model_copy(update={"instance_id": "acme__shop-2", "base_commit": sha})
     chunked: list[str] = []
-    real = index_module.chunk_source
-    monkeypatch.setattr(index_module, "chunk_source",
+    real = build_pool.chunk_source
+    monkeypatch.setattr(build_pool, "chunk_source",
                         lambda path, *a, **kw: chunked.append(path) or real(path, *a, **kw))
     shared = await RetrievalLocalizer(config).locate(later, StageContext(model=None,
                                                                          repo_dir=tree))
@@ -210,7 +210,7 @@ async def test_embedder_mismatch_and_missing_checkout_are_input_errors(setup):
 
 
 def test_runtime_settings_do_not_change_the_config_hash(tmp_path):
-    a = RetrievalLocalizerConfig(index_dir=tmp_path / "a", embed_batch_size=8)
+    a = RetrievalLocalizerConfig(index_dir=tmp_path / "a", embed_batch_size=8, index_workers=1)
     b = RetrievalLocalizerConfig(index_dir=tmp_path / "b")
     assert a.hash() == b.hash()
     assert a.hash() != RetrievalLocalizerConfig(top_files=3).hash()

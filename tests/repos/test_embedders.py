@@ -1,10 +1,11 @@
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 
 from swepipe.repos.embedders import HashingEmbedder, HashingEmbedderConfig, stem
-from swepipe.repos.lexical import Bm25Params, bm25_scores
+from swepipe.repos.lexical import Bm25Params, bm25_scores, concat_rows
 
 TEXTS = ["def parse_cookie(value):\n    return value", "class CookieParser:\n    pass",
          "totally unrelated words"]
@@ -23,6 +24,19 @@ def test_features_are_sparse_sorted_rows_and_empty_text_has_none():
         assert len(b) > 0 and np.all(np.diff(b.astype(np.int64)) > 0)
     assert rows.indptr[4] == rows.indptr[3]
     assert rows.buckets.max() < 1 << HashingEmbedderConfig().buckets_log2
+
+
+def test_a_texts_row_does_not_depend_on_the_texts_featurized_with_it():
+    # an index build featurizes its chunks in parts on worker processes: the float32 sums of a
+    # bucket hit by several identifiers must come out the same as in one call
+    source = Path(__file__).resolve().parents[2] / "src" / "swepipe"
+    texts = [p.read_text() for p in sorted(source.rglob("*.py"))]
+    embedder = HashingEmbedder()
+    whole = embedder.features(texts)
+    parts = concat_rows([embedder.features(texts[a:b]) for a, b in
+                         zip([0, 1, 7, 30], [1, 7, 30, len(texts)])])
+    for name in ("indptr", "buckets", "weights"):
+        assert np.array_equal(getattr(whole, name), getattr(parts, name)), name
 
 
 def test_features_are_identical_across_processes():

@@ -101,6 +101,11 @@ class RetrievalLocalizerConfig(ComposedConfig):
     """Where index stores live; default `$SWEPIPE_CACHE_DIR/indexes` or ~/.cache/swepipe."""
     embed_batch_size: Annotated[int, Runtime()] = 256
     """Texts per request to a served embedder."""
+    index_workers: Annotated[int, Runtime()] = Field(
+        default_factory=lambda: min(2, os.cpu_count() or 1), ge=1)
+    """Processes that chunk and featurize a cold index build's new files (`repos.build_pool`;
+    used from `POOL_MIN_FILES` new files on); 1 builds in this process. Default: 2, or fewer
+    cores. The index is the same either way."""
 
 
 class RetrievalLocalizer:
@@ -144,7 +149,8 @@ class RetrievalLocalizer:
         index = await open_or_build(
             cfg.index_dir or default_index_root(), instance.repo, instance.base_commit,
             Path(ctx.repo_dir), lexical=self._local, served=self.embedder_for(ctx),
-            chunking=cfg.chunking, files=cfg.files, batch_size=cfg.embed_batch_size)
+            chunking=cfg.chunking, files=cfg.files, batch_size=cfg.embed_batch_size,
+            workers=cfg.index_workers)
         self._opened[key] = index
         if len(self._opened) > 4:
             self._definitions.pop(id(self._opened.popitem(last=False)[1]), None)

@@ -117,3 +117,8 @@ def chunk_source(file_path: str, source: str, *, config: ChunkConfig | None = No
     cutter.region(1, len(lines), None)
     cutter.out.sort(key=lambda c: c.start_line)
     return cutter.out
+
+
+def chunk_text(chunk: Chunk) -> str:
+    """What is featurized and embedded: the path and symbol carry signal the body may not."""
+    return f"{chunk.file_path}\n{chunk.symbol or ''}\n{chunk.text}"

@@ -12,7 +12,10 @@ and gathers per-chunk arrays; nothing is read that the view does not use.
 
 Builds of one store are serialized by a lock file (and an asyncio lock per process), so two
 commits built at once never index the same new contents twice; a view is renamed into place
-whole. Scoring is exact (`lexical.bm25_scores` over the postings of the query's terms), with no
+whole. A build's new contents are chunked and featurized on `workers` processes when there are
+enough of them (`repos.build_pool`; the segment is the same either way).
+
+Scoring is exact (`lexical.bm25_scores` over the postings of the query's terms), with no
 projection and no approximate search: at a few tens of thousands of chunks the inverted file
 answers in milliseconds.
 """
@@ -32,10 +35,10 @@ import numpy as np
 
 from swepipe.errors import InputError
 from swepipe.hashing import canonical_json
-from swepipe.models.tokens import estimate_tokens
 from swepipe.protocols import Embedder
+from swepipe.repos.build_pool import Built, build_contents
 from swepipe.repos.checkout import repo_dirname
-from swepipe.repos.chunks import Chunk, ChunkConfig, chunk_source
+from swepipe.repos.chunks import ChunkConfig, chunk_text
 from swepipe.repos.code import CodeIntel
 from swepipe.repos.embedders import HashingEmbedder
 from swepipe.repos.files import FileFilter, list_files
@@ -69,11 +72,6 @@ def view_name(commit: str, files: FileFilter) -> str:
         "ref-" + hashlib.sha256(commit.encode()).hexdigest()[:16]
     filt = hashlib.sha256(canonical_json(files.model_dump(mode="json")).encode()).hexdigest()
     return f"{name}-{filt[:12]}"
-
-
-def chunk_text(chunk: Chunk) -> str:
-    """What is featurized and embedded: the path and symbol carry signal the body may not."""
-    return f"{chunk.file_path}\n{chunk.symbol or ''}\n{chunk.text}"
 
 
 @dataclass
@@ -218,25 +216,25 @@ def open_view(store: Path, view_dir: Path) -> IndexView:
 @dataclass
 class _Pending:
     keys: list[bytes]
-    chunks: list[list[Chunk]]
-    file_tokens: list[int]
+    built: Built
 
 
 def _new_contents(store: Path, repo_dir: Path, files: FileFilter, chunking: ChunkConfig,
-                  intel: CodeIntel | None) -> tuple[list[str], list[bytes], _Pending]:
-    """List the commit's files, key them, and chunk the contents no segment holds yet."""
+                  lexical: HashingEmbedder, intel: CodeIntel | None,
+                  workers: int) -> tuple[list[str], list[bytes], _Pending | None]:
+    """List the commit's files, key them, and chunk and featurize the contents no segment holds
+    yet (None when there are none)."""
     paths = list_files(repo_dir, files)
     data = [(repo_dir / p).read_bytes() for p in paths]
     keys = [content_key(p, d) for p, d in zip(paths, data)]
     seg, _ = _locate(_catalogue(list_segments(store / "segments")),
                      np.array(keys, dtype=f"S{KEY_BYTES}"))
-    pending = _Pending([], [], [])
-    for i in np.flatnonzero(seg < 0):
-        text = data[i].decode("utf-8", errors="replace")
-        pending.keys.append(keys[i])
-        pending.chunks.append(chunk_source(paths[i], text, config=chunking, intel=intel))
-        pending.file_tokens.append(estimate_tokens(text))
-    return paths, keys, pending
+    new = np.flatnonzero(seg < 0).tolist()
+    if not new:
+        return paths, keys, None
+    built = build_contents([(paths[i], data[i]) for i in new], chunking, lexical,
+                           workers=workers, intel=intel)
+    return paths, keys, _Pending([keys[i] for i in new], built)
 
 
 def _write_view(tmp: Path, paths: list[str], keys: list[bytes], commit: str) -> None:
@@ -252,8 +250,9 @@ _store_locks: weakref.WeakValueDictionary[tuple[int, str], asyncio.Lock] = \
 async def open_or_build(index_root: Path, repo: str, commit: str, repo_dir: Path, *,
                         lexical: HashingEmbedder, chunking: ChunkConfig, files: FileFilter,
                         served: Embedder | None = None, batch_size: int = 256,
-                        intel: CodeIntel | None = None) -> IndexView:
-    """The view of `repo` at `commit` (checked out at `repo_dir`), indexing what is new."""
+                        intel: CodeIntel | None = None, workers: int = 1) -> IndexView:
+    """The view of `repo` at `commit` (checked out at `repo_dir`), indexing what is new (on
+    `workers` processes when there is enough of it: `build_pool.build_contents`)."""
     store = Path(index_root) / repo_dirname(repo) / \
         store_fingerprint(lexical, chunking, served)[:16]
     final = store / "views" / view_name(commit, files)
@@ -262,30 +261,29 @@ async def open_or_build(index_root: Path, repo: str, commit: str, repo_dir: Path
     if lock is None:
         lock = _store_locks[key] = asyncio.Lock()
 
-    def index_new() -> tuple[list[str], list[bytes], _Pending]:
+    def index_new() -> tuple[list[str], list[bytes], _Pending | None]:
         # one builder per store across processes: two commits never index a content twice
         with file_lock(store / ".segments.lock"):
-            paths, keys, pending = _new_contents(store, Path(repo_dir), files, chunking, intel)
-            if pending.keys and served is None:
-                _store(pending, _texts(pending), None)
+            paths, keys, pending = _new_contents(store, Path(repo_dir), files, chunking,
+                                                 lexical, intel, workers)
+            if pending is not None and served is None:
+                _store(pending, None)
             return paths, keys, pending
 
-    def _texts(pending: _Pending) -> list[str]:
-        return [chunk_text(c) for group in pending.chunks for c in group]
-
-    def _store(pending: _Pending, texts: list[str], vectors: np.ndarray | None) -> None:
-        write_segment(store / "segments", pending.keys, pending.chunks, pending.file_tokens,
-                      lexical.features(texts), vectors)
+    def _store(pending: _Pending, vectors: np.ndarray | None) -> None:
+        built = pending.built
+        write_segment(store / "segments", pending.keys, built.chunks, built.file_tokens,
+                      built.rows, vectors)
 
     async def build(tmp: Path) -> None:
         async with lock:
             paths, keys, pending = await asyncio.to_thread(index_new)
-        if pending.keys and served is not None:
-            texts = _texts(pending)  # embedded, then featurized by `_store`: built once
+        if pending is not None and served is not None:
+            texts = pending.built.texts()  # the texts the rows featurize
             parts = [np.asarray(await served.embed(texts[i: i + batch_size]), np.float32)
                      for i in range(0, len(texts), batch_size)]
             vectors = np.concatenate(parts) if parts else np.zeros((0, served.dim), np.float32)
-            await asyncio.to_thread(_store, pending, texts, vectors)
+            await asyncio.to_thread(_store, pending, vectors)
         await asyncio.to_thread(_write_view, tmp, paths, keys, commit)
 
     (store / "views").mkdir(parents=True, exist_ok=True)

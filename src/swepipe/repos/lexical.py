@@ -8,6 +8,7 @@ query's terms: no projection (whose collisions decided close calls) and no candi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,16 @@ class SparseRows:
         return sums
 
 
+def concat_rows(parts: Sequence[SparseRows]) -> SparseRows:
+    """The rows of `parts`, one part after another."""
+    if not parts:
+        return aggregate(np.zeros(0, np.int64), np.zeros(0, np.uint32), np.zeros(0), 0)
+    offsets = np.cumsum([0] + [len(p.buckets) for p in parts[:-1]])
+    indptr = np.concatenate([[0]] + [p.indptr[1:] + off for p, off in zip(parts, offsets)])
+    return SparseRows(indptr.astype(np.int64), np.concatenate([p.buckets for p in parts]),
+                      np.concatenate([p.weights for p in parts]))
+
+
 def aggregate(rows: np.ndarray, buckets: np.ndarray, weights: np.ndarray,
               n_rows: int) -> SparseRows:
     """Sum duplicate (row, bucket) entries and return CSR rows (vectorized: one sort)."""
@@ -45,7 +56,9 @@ def aggregate(rows: np.ndarray, buckets: np.ndarray, weights: np.ndarray,
         return SparseRows(np.zeros(n_rows + 1, dtype=np.int64), np.zeros(0, dtype=np.uint32),
                           np.zeros(0, dtype=np.float32))
     keys = (rows.astype(np.uint64) << np.uint64(32)) | buckets.astype(np.uint64)
-    order = np.argsort(keys)
+    # stable: a (row, bucket)'s weights are then summed in their order within the row, so a
+    # row's float32 sums never depend on the other rows (index builds split rows over workers)
+    order = np.argsort(keys, kind="stable")
     keys = keys[order]
     first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
     sums = np.add.reduceat(weights[order].astype(np.float32), first)
