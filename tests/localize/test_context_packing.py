@@ -4,7 +4,6 @@ import pytest
 from swepipe.localize.context_packing import ContextPacking, pack_files
 from swepipe.localize.retrieval import RetrievalLocalizer
 from swepipe.models.tokens import estimate_tokens
-from tests.localize.test_retrieval_localizer import setup  # noqa: F401 - the fixture
 
 
 def test_an_oversized_file_is_skipped_and_smaller_ones_fill_the_budget():
@@ -32,7 +31,7 @@ def test_mismatched_inputs_are_refused():
         pack_files(np.array([1.0, 2.0]), np.array([3]), ContextPacking())
 
 
-async def test_retrieval_returns_the_packed_context_with_file_tokens(setup):  # noqa: F811
+async def test_retrieval_returns_the_packed_context_with_file_tokens(setup):
     instance, ctx, config = setup
     ranked = [p for p in await RetrievalLocalizer(config.model_copy(update={"top_files": 100}))
               .locate(instance, ctx) if p.kind == "file"]

@@ -19,67 +19,15 @@ from swepipe.repos.chunks import chunk_source
 from swepipe.repos.files import list_files
 from swepipe.repos.index import chunk_text
 from swepipe.types import Instance
-from tests.repos.gitrepo import SHOP_FILES, commit_all, make_repo, write_files
+from tests.localize.shop import FILES
+from tests.repos.gitrepo import commit_all, make_repo, write_files
 
 ROOT = Path(__file__).resolve().parents[2]
-
-FILES = {
-    **SHOP_FILES,
-    "shop/payments.py": '''"""Payment processing."""
-
-
-class PaymentGateway:
-    def charge(self, card, amount):
-        """Charge `amount` cents to the card; refuses negative amounts."""
-        if amount < 0:
-            raise ValueError("negative amount")
-        return self.client.post("/charge", {"card": card, "amount": amount})
-
-    def refund(self, charge_id):
-        return self.client.post("/refund", {"id": charge_id})
-''',
-    "shop/shipping.py": '''"""Shipping cost estimates."""
-
-ZONES = {"eu": 5, "us": 7}
-
-
-def shipping_cost(weight_kg, zone):
-    """Cost of shipping a parcel of `weight_kg` to `zone`."""
-    return ZONES[zone] * max(1, round(weight_kg))
-''',
-    "shop/emails.py": '''"""Outgoing customer emails."""
-
-
-def send_receipt(order, mailer):
-    """Email the receipt of `order` to its customer."""
-    mailer.send(order.customer.email, subject="Your receipt", body=order.summary())
-''',
-}
-
-ISSUE = """Cart.total_price rounds the taxed subtotal wrongly
-
-When a cart holds items whose prices have three decimals, total_price() returns a
-value rounded before the tax is applied, so customers are charged one cent too much.
-Expected: the subtotal including tax is rounded to cents once.
-"""
-
 
 def built(config: RetrievalLocalizerConfig, what: str) -> list[Path]:
     """The stores' views or segments (temporaries and lock files start with a dot)."""
     return sorted(p for p in (config.index_dir / "acme__shop").glob(f"*/{what}/*")
                   if not p.name.startswith("."))
-
-
-@pytest.fixture
-def setup(tmp_path):
-    repos = tmp_path / "repos"
-    sha = make_repo(repos / "acme__shop", FILES)
-    checkout = Checkouts(CheckoutConfig(cache_dir=tmp_path / "checkouts",
-                                        repos_dir=repos)).checkout("acme/shop", sha)
-    instance = Instance(instance_id="acme__shop-1", repo="acme/shop", base_commit=sha,
-                        problem_statement=ISSUE)
-    config = RetrievalLocalizerConfig(index_dir=tmp_path / "indexes", top_files=5, top_chunks=5)
-    return instance, StageContext(model=None, repo_dir=checkout), config
 
 
 async def test_issue_ranks_the_right_file_first_with_chunk_pointers(setup):

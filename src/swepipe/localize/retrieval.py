@@ -46,7 +46,7 @@ from swepipe.localize.mentions import Definitions, defining_files
 from swepipe.localize.nested import ComposedConfig, NestedLocalizer, build_localizer, ranked_files
 from swepipe.protocols import Embedder, StageContext
 from swepipe.repos.chunks import ChunkConfig
-from swepipe.repos.embedders import _IDENT, HashingEmbedder, HashingEmbedderConfig
+from swepipe.repos.embedders import HashingEmbedder, HashingEmbedderConfig, identifiers
 from swepipe.repos.files import FileFilter
 from swepipe.repos.index import KINDS, IndexView, open_or_build
 from swepipe.types import CodePointer, Instance
@@ -177,7 +177,7 @@ class RetrievalLocalizer:
         title = text.strip().split("\n", 1)[0]  # "" for an empty issue
         lexical_text = text + f"\n{title}" * cfg.title_repeats
         if cfg.query_tf == "once":
-            lexical_text = " ".join(dict.fromkeys(_IDENT.findall(lexical_text)))
+            lexical_text = " ".join(dict.fromkeys(identifiers(lexical_text)))
         query = self._local.features([lexical_text])
         chunk = index.lexical_scores(query, cfg.bm25)
         if among is not None:

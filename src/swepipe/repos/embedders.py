@@ -29,6 +29,13 @@ from swepipe.repos.lexical import SparseRows, aggregate
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+
+def identifiers(text: str) -> list[str]:
+    """The identifiers of `text` in order, as the features see them (repeats kept)."""
+    return _IDENT.findall(text)
+
+
 _STOP = frozenset(
     "a an and are as at be but by for from has have i if in into is it its of on or that the "
     "their then there these this to was were when which while will with self cls".split())
