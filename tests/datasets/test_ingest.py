@@ -264,3 +264,21 @@ def test_the_python_api_applies_the_checks_of_file_ingest(store, over, message):
         ingest_instances(store, api_instances({}, over), "d", "api")
     assert count(store, "instances") == 0 and count(store, "dataset_instances") == 0
     assert ingest_instances(store, api_instances({}, {}), "d", "api").new == 2
+
+
+def test_require_dataset_passes_a_held_dataset_and_names_the_held_ones_otherwise(store, tmp_path):
+    from swepipe.datasets.ingest import require_dataset
+
+    ingest_file(store, write_jsonl(tmp_path / "d.jsonl", [row(1)]), "lite")
+    ingest_file(store, write_jsonl(tmp_path / "e.jsonl", [row(2)]), "mini")
+    require_dataset(store, "lite")
+    with store.connect() as conn:
+        require_dataset(conn, "mini")
+    with pytest.raises(InputError) as err:
+        require_dataset(store, "verified", field="--dataset", hint="ingest it first")
+    assert str(err.value) == ("unknown dataset 'verified' (known: lite, mini); ingest it first "
+                              "(field '--dataset')")
+    # the names already read, for a caller that must not open the store to ask
+    with pytest.raises(InputError, match=r"^unknown dataset 'lite' \(known: none\) "
+                                         r"\(field 'dataset'\)$"):
+        require_dataset([], "lite")

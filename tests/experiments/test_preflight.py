@@ -72,7 +72,7 @@ def test_a_dataset_not_in_the_store_says_what_to_do(pipeline, capsys, tmp_path):
     store, overrides = pipeline
     assert run(store, [*without(overrides, "dataset"), "dataset=lite"]) == 2
     err = capsys.readouterr().err
-    assert "dataset 'lite' is not in the store (the store holds: mini)" in err
+    assert "unknown dataset 'lite' (known: mini); " in err
     assert "swepipe ingest FILE --dataset lite" in err
     # the bundled mini-benchmark has no file to ingest: the demo builds it
     assert run(store, [*without(overrides, "dataset"), "dataset=minibench"]) == 2

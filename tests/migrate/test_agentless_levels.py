@@ -321,6 +321,23 @@ def test_v10_cli_levels_command_prints_recall_per_level(tmp_path: Path, v10_comb
     assert len(lines) == 1 + len(V10_LEVELS)
 
 
+def test_migrate_into_an_unknown_dataset_names_the_held_ones(tmp_path: Path, v10_combined: Path,
+                                                            capsys: pytest.CaptureFixture
+                                                            ) -> None:
+    db = tmp_path / "s.duckdb"
+    assert main(["--store", str(db), "migrate", "agentless", str(v10_combined),
+                 "--dataset", "fx"]) == 2
+    assert "unknown dataset 'fx' (known: none); run `swepipe ingest FILE --dataset fx` on " \
+        in capsys.readouterr().err
+    assert not db.exists()  # a refused import leaves no store behind
+    assert main(["--store", str(db), "ingest", str(v10_combined.parents[2] / "dataset.jsonl"),
+                 "--dataset", "fx"]) == 0
+    capsys.readouterr()
+    assert main(["--store", str(db), "migrate", "agentless", str(v10_combined),
+                 "--dataset", "lite"]) == 2
+    assert "unknown dataset 'lite' (known: fx); " in capsys.readouterr().err
+
+
 def test_levels_command_on_a_file_never_imported_is_an_error(tmp_path: Path,
                                                               capsys: pytest.CaptureFixture
                                                               ) -> None:

@@ -17,22 +17,25 @@
   starting with `.` or `-` (`django__django-11099`). Anything else (empty, `..`, `/`) is refused.
 - `ingest_instances` (the Python API, what the demo uses) applies the same checks as a file
   (`checked`): shapes, unique ids, a gold patch that is a diff.
+- `require_dataset` is the one "unknown dataset" check of the commands that take a dataset name.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from swepipe.datasets.readers import read_rows
 from swepipe.errors import InputError
 from swepipe.patch.diff import FileChange, parse_diff
+from swepipe.store.sql_files import load_query
 from swepipe.store.store import Store, insert_rows
 from swepipe.types import Instance
 
@@ -264,10 +267,26 @@ def ingest_file(store: Store, path: str | Path, dataset: str | None = None) -> I
     return _ingest(store, parse_file(path), dataset or dataset_name_for(path), str(path))
 
 
-def dataset_names(store: Store) -> list[str]:
-    """The datasets the store holds, sorted."""
-    return store.query("SELECT DISTINCT dataset FROM dataset_instances ORDER BY dataset"
-                       ).column("dataset").to_pylist()
+def dataset_names(source: Store | duckdb.DuckDBPyConnection) -> list[str]:
+    """The datasets the store holds, sorted (`source`: the store or a connection on it)."""
+    if isinstance(source, Store):
+        return source.query(load_query("datasets/names")).column("dataset").to_pylist()
+    return [r[0] for r in source.execute(load_query("datasets/names")).fetchall()]
+
+
+def require_dataset(source: Store | duckdb.DuckDBPyConnection | Collection[str], name: str, *,
+                    field: str = "dataset", hint: str | None = None) -> None:
+    """Refuse a dataset the store does not hold, else a command filtered on it finds no
+    instances and succeeds on nothing. The InputError names the datasets held, then `hint`
+    (what to do) when given. `source`: the store, a connection on it, or the names it holds
+    (`dataset_names`; for a caller that must not open or create the store to ask)."""
+    known = (list(source) if not isinstance(source, (Store, duckdb.DuckDBPyConnection))
+             else dataset_names(source))
+    if name in known:
+        return
+    todo = f"; {hint}" if hint else ""
+    raise InputError(f"unknown dataset {name!r} (known: {', '.join(known) or 'none'}){todo}",
+                     field=field)
 
 
 def load_instances(store: Store, dataset: str, instance_ids: list[str] | None = None,

@@ -32,7 +32,7 @@ from typing import Any
 
 import duckdb
 
-from swepipe.datasets.ingest import dataset_names
+from swepipe.datasets.ingest import require_dataset
 from swepipe.errors import InputError
 from swepipe.evaluation.formats import Evaluation, HarnessRecord, read_evaluation
 from swepipe.execute import grading, test_specs
@@ -239,10 +239,9 @@ def import_evaluation(store: Store, path: str | Path, *, name: str | None = None
                       predictions: str | Path | None = None,
                       dataset: str | None = None) -> EvaluationReport:
     """Import one harness result (any of the four shapes; see the module docstring)."""
-    if dataset is not None and dataset not in (known := dataset_names(store)):
+    if dataset is not None:
         # else every instance would count as "not in the store" and the import succeed empty
-        raise InputError(f"unknown dataset {dataset!r} (known: {', '.join(known) or 'none'})",
-                         field="dataset")
+        require_dataset(store, dataset)
     ev = read_evaluation(path)
     ev.name = name or ev.name
     report = EvaluationReport(ev.name, ev.format, records=len(ev.records))

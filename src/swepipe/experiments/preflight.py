@@ -57,27 +57,23 @@ def check_run(store: Store, config: PipelineConfig, stages: dict[str, BuiltStage
 
 
 def check_dataset(store: Store, config: PipelineConfig) -> list[Instance]:
-    from swepipe.datasets.ingest import dataset_names, load_instances
+    from swepipe.datasets.ingest import load_instances, require_dataset
 
     found = load_instances(store, config.dataset, config.instances, config.limit)
     # a mistyped id among good ones would silently run fewer instances than asked for
     missing = sorted(set(config.instances or ()) - {i.instance_id for i in found})
     if found and not missing:
         return found
-    known = dataset_names(store)
-    if config.dataset in known:
-        what = (f"none of the instances {config.instances}" if not found else
-                f"{len(missing)} of the {len(set(config.instances or ()))} instances asked for: "
-                f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
-        raise InputError(f"dataset {config.dataset!r} holds {what}", field="instances")
     if config.dataset == MINIBENCH:
         todo = ("it is the bundled mini-benchmark: run `swepipe demo` once (it builds its "
                 "repositories and ingests it), then re-run with repos_dir=.swepipe-cache/repos")
     else:
         todo = f"run `swepipe ingest FILE --dataset {config.dataset}` first"
-    have = f" (the store holds: {', '.join(known)})" if known else " (the store holds none)"
-    raise InputError(f"dataset {config.dataset!r} is not in the store{have}; {todo}",
-                     field="dataset")
+    require_dataset(store, config.dataset, hint=todo)
+    what = (f"none of the instances {config.instances}" if not found else
+            f"{len(missing)} of the {len(set(config.instances or ()))} instances asked for: "
+            f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
+    raise InputError(f"dataset {config.dataset!r} holds {what}", field="instances")
 
 
 def check_repos(config: PipelineConfig, instances: list[Instance]) -> None:

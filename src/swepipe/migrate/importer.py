@@ -33,11 +33,13 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from swepipe.datasets.ingest import require_dataset
 from swepipe.errors import InputError
 from swepipe.migrate.merge import merge_results, merge_with_store
 from swepipe.migrate.plan import BadLine, FilePlan, ReadContext
 from swepipe.migrate.reshape import LAYOUT, find_superseded, needs_reshape, recorded, retire
 from swepipe.store.configs import register_configs
+from swepipe.store.sql_files import load_query
 from swepipe.store.store import Store, insert_rows
 from swepipe.store.writer import RowsCommit, StageCommit, write_units
 
@@ -144,8 +146,12 @@ def instance_hashes(store: Store, dataset: str | None, dry_run: bool = False) ->
                            "JOIN instances i USING (instance_id, revision) WHERE d.dataset = ?",
                            [dataset])
         if not rows:
-            raise InputError(f"dataset {dataset!r} is not in the store {store.path} "
-                             "(run `swepipe ingest` first)", field="--dataset")
+            # asked through `_read_state`, which neither creates nor migrates the store
+            require_dataset([r[0] for r in _read_state(store, dry_run,
+                                                       load_query("datasets/names"))],
+                            dataset, field="--dataset",
+                            hint=f"run `swepipe ingest FILE --dataset {dataset}` on "
+                                 f"{store.path} first")
         return dict(rows)
     return dict(_read_state(store, dry_run, "SELECT instance_id, arg_max(content_hash, revision)"
                                             " FROM instances GROUP BY instance_id"))

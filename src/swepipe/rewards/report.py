@@ -9,8 +9,7 @@ import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
 
-from swepipe.datasets.ingest import dataset_names
-from swepipe.errors import InputError
+from swepipe.datasets.ingest import require_dataset
 from swepipe.rewards.compute import in_metric_order, metric_scale
 from swepipe.store.sql_files import load_query
 from swepipe.store.store import Store
@@ -20,11 +19,8 @@ from swepipe.types import STAGES
 def summary(store: Store, stage: str | None = None, dataset: str | None = None) -> pa.Table:
     """(dataset, stage, config_hash, component, metric, n, mean, ci95) over per-instance rewards
     (`queries/rewards/report_summary.sql`). An unknown `dataset` is an InputError."""
-    if dataset is not None:
-        known = dataset_names(store)
-        if dataset not in known and dataset != "(none)":
-            raise InputError(f"unknown dataset {dataset!r} (known: {', '.join(known) or 'none'})",
-                             field="dataset")
+    if dataset not in (None, "(none)"):
+        require_dataset(store, dataset)
     return store.query(load_query("rewards/report_summary"), {"stage": stage, "dataset": dataset})
 
 
