@@ -114,6 +114,16 @@ class Patch(BaseModel):
         return hashlib.sha256(self.diff.encode()).hexdigest()
 
 
+def patch_hash(patch: Patch | str) -> str:
+    """The key of a candidate's rows in `test_runs` (`patch_hash`; `run_hash` in the views): its
+    content hash, '' for the empty diff "" (the original code, which is what "" runs).
+
+    Empty means "", the rule of the store's SQL (`current_patches`, `resolved.sql`), so Python
+    and SQL key every diff alike; a blank diff such as "\n" is keyed by its content."""
+    p = patch if isinstance(patch, Patch) else Patch(diff=patch)
+    return p.content_hash if p.diff else ""
+
+
 class Selection(BaseModel):
     """The selector's verdict for one instance."""
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from swepipe.datasets.ingest import ingest_file
 from swepipe.migrate import migrate_agentless
-from swepipe.migrate.agentless_repair import patch_hash
+from swepipe.migrate.importer import ImportOptions
+from swepipe.select.candidates import nothing_usable
 from swepipe.store import Store
 from swepipe.store.codecs import from_rows
+from swepipe.types import Patch, patch_hash
 
-from tests.migrate.conftest import DIFF_A, DIFF_B, write_jsonl
+from tests.migrate.conftest import DIFF_A, DIFF_B, write_json, write_jsonl
 
 
 def _by_component(store: Store, component: str) -> list[dict]:
@@ -89,6 +92,34 @@ def test_v10_repair_samples_merge_and_tests_land_in_test_runs(store: Store,
     preds = store.query("SELECT instance_id, patch, method FROM selections ORDER BY 1").to_pylist()
     assert [p["patch"] for p in preds] == [DIFF_A, DIFF_A]
     assert {p["method"] for p in preds} == {"agentless.rerank"}
+
+
+def test_empty_and_blank_repair_candidates_are_keyed_as_the_store_and_selectors_key_them(
+        store: Store, tmp_path: Path) -> None:
+    ids = ["org__pkg-1", "org__pkg-2"]
+    ingest_file(store, write_jsonl(tmp_path / "dataset.jsonl", [
+        {"instance_id": i, "repo": "org/pkg", "base_commit": "0" * 40,
+         "problem_statement": "bug", "patch": DIFF_A} for i in ids]), "fx")
+    repair = tmp_path / "repair_sample_1"
+    write_json(repair / "args.json", {"model": "gpt-4o-2024-05-13", "max_samples": 1})
+    # no edit at all, and an edit that is only a newline (both ran the original code)
+    records = [{"model_name_or_path": "agentless", "instance_id": i, "model_patch": d}
+               for i, d in zip(ids, ["", "\n"])]
+    write_jsonl(repair / "output_0_processed.jsonl", records)
+    write_jsonl(repair / "output_0_regression_test_results.jsonl",
+                [{**r, "regression": []} for r in records])
+    migrate_agentless(store, repair, ImportOptions(dataset="fx"))
+    rows = store.query(
+        "SELECT p.instance_id, p.diff, p.run_hash, t.patch_hash FROM current_patches p "
+        "LEFT JOIN test_runs t ON t.instance_id = p.instance_id AND t.patch_hash = p.run_hash "
+        "AND t.test_kind = 'regression' AND t.test_id = '*' ORDER BY p.instance_id").to_pylist()
+    # the imported rows are the ones the store's views look up for each candidate ...
+    assert [r["patch_hash"] for r in rows] == [r["run_hash"] for r in rows]
+    assert [r["run_hash"] for r in rows] == ["", Patch(diff="\n").content_hash]
+    # ... and the ones a selector looks up: its empty submission is the original code ('')
+    candidates = [Patch(diff=r["diff"], status="empty") for r in rows]
+    assert patch_hash(nothing_usable(candidates, "m").patch) == rows[0]["run_hash"]
+    assert [patch_hash(p) for p in candidates] == [r["run_hash"] for r in rows]
 
 
 def test_upstream_chain_follows_args_paths(store: Store, v10_run: Path) -> None:

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 from swepipe.migrate import migrate_codemonkeys
-from swepipe.migrate.agentless_repair import patch_hash
 from swepipe.migrate.importer import ImportOptions
 from swepipe.migrate.plan import text_id
 from swepipe.store import Store
+from swepipe.types import patch_hash
 
 from tests.migrate.conftest import DIFF_A, DIFF_B, write_jsonl
 

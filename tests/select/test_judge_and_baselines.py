@@ -5,7 +5,7 @@ from swepipe.select.baselines import (
 )
 from swepipe.select.judge import LLMJudgeConfig, LLMJudgeSelector
 from swepipe.select.test_matrix import MemoryTestMatrix, TestRun
-from swepipe.select.candidates import patch_hash
+from swepipe.types import patch_hash
 
 from .conftest import GOLD, GOLD_NOISY, WRONG_ABS, WRONG_MUL, context, patch
 

@@ -39,6 +39,7 @@ from swepipe.execute import grading, test_specs
 from swepipe.rewards.predictions import read_predictions, write_predictions
 from swepipe.store.sql_files import load_query
 from swepipe.store.store import Store, insert_rows
+from swepipe.types import patch_hash
 
 EXECUTOR = "swebench-harness"
 NO_PATCH = ("empty_patch", "no_generation")
@@ -88,10 +89,6 @@ class EvaluationReport:
 
 def _word(resolved: bool) -> str:
     return "resolved" if resolved else "unresolved"
-
-
-def _run_hash(diff: str) -> str:
-    return hashlib.sha256(diff.encode()).hexdigest() if diff else ""
 
 
 def _rows_checksum(rows: list[dict[str, Any]]) -> str:
@@ -216,7 +213,7 @@ def _rest_of_dataset(conn: duckdb.DuckDBPyConnection, ev: Evaluation, dataset: s
 def _verdict(ev: Evaluation, record: HarnessRecord, instance: dict[str, Any], diff: str,
              report: EvaluationReport) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The `harness_verdicts` row and `test_runs` rows of one record, counted in `report`."""
-    run_hash, graded, reason, rows = _run_hash(diff), None, None, []
+    run_hash, graded, reason, rows = patch_hash(diff), None, None, []
     if record.test_output is not None and diff:
         rows, grade, reason = _grade_rows(record, instance, run_hash)
         graded = bool(grade and grade.resolved)

@@ -9,7 +9,8 @@
   trajectory id its patch carries. Sample 0 is greedy (temperature 0), the rest 0.8.
 - regression results -> `test_runs` (kind `regression`): one `failed` row per failing test and a
   summary row with test_id `*`; reproduction results -> one `reproduction` row `*`.
-  `patch_hash` is the patch's content hash, '' for an empty patch (the original code).
+  `patch_hash` is `swepipe.types.patch_hash`: the content hash, '' for an empty patch (the
+  original code).
 - `passing_tests.jsonl`, `select_regression/output.jsonl` -> `passed` regression rows on the
   original code ('' patch); the regression-selection call -> `sequences` (stage `select`).
 - `output_{i}_processed_reproduction_test.jsonl` -> `agentless.reproduction_test` patches whose
@@ -30,17 +31,12 @@ from swepipe.migrate.plan import (FilePlan, ReadContext, StageResult, add_call, 
 from swepipe.migrate.records import (PassingTestsRecord, PredictionRecord, RepairRawRecord,
                                      RepairRecord, ReproductionTestRecord,
                                      SelectRegressionRecord, Traj)
-from swepipe.types import Patch, Selection
+from swepipe.types import Patch, Selection, patch_hash
 
 _DIFF_FILE = re.compile(r"^diff --git a/(\S+) b/(\S+)", re.MULTILINE)
 _MINUS_FILE = re.compile(r"^--- (?:a/)?(\S+)", re.MULTILINE)
 
 Good = list[tuple[int, dict[str, Any], str]]
-
-
-def patch_hash(diff: str) -> str:
-    """The key `test_runs` uses for a candidate: its content hash, '' for no change."""
-    return Patch(diff=diff).content_hash if diff.strip() else ""
 
 
 def diff_files(diff: str) -> list[str]:

@@ -31,13 +31,13 @@ from pydantic import BaseModel, ValidationError
 
 from swepipe.errors import InputError
 from swepipe.migrate import codemonkeys_records as cm
-from swepipe.migrate.agentless_repair import diff_files, patch_hash, read_preds
+from swepipe.migrate.agentless_repair import diff_files, read_preds
 from swepipe.migrate.detect import Detected, read_jsonl
 from swepipe.migrate.importer import Source
 from swepipe.migrate.plan import (RAW_LIMIT, BadLine, FilePlan, ReadContext, StageResult,
                                   add_call, short_hash, text_id)
 from swepipe.store.configs import config_row
-from swepipe.types import CodePointer, Patch, Selection, StageName
+from swepipe.types import CodePointer, Patch, Selection, StageName, patch_hash
 
 TOKEN_BUDGET = 128_000
 SECTIONS = ("01_relevance_decisions", "02_ranking.json", "03_testing_state_machines",

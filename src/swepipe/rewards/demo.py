@@ -18,7 +18,7 @@ from swepipe.store.configs import config_row, register_configs
 from swepipe.store.sql_files import sql_root
 from swepipe.store.store import Store, insert_rows
 from swepipe.store.writer import StageCommit, write_units
-from swepipe.types import CodePointer, Instance, Patch, Selection
+from swepipe.types import CodePointer, Instance, Patch, Selection, patch_hash
 
 
 def shared_data_dir() -> Path:
@@ -108,7 +108,7 @@ def build_demo_store(path: str | Path, *, n_instances: int = 12,
             for kind, tests in (("fail_to_pass", inst.fail_to_pass),
                                 ("pass_to_pass", inst.pass_to_pass)):
                 for j, test in enumerate(tests):
-                    runs.append({"instance_id": inst.instance_id, "patch_hash": cand.content_hash,
+                    runs.append({"instance_id": inst.instance_id, "patch_hash": patch_hash(cand),
                                  "test_kind": kind, "test_id": test, "executor": "demo",
                                  "status": "passed" if ok or kind == "pass_to_pass" or j else
                                  "failed"})

@@ -29,12 +29,12 @@ from swepipe.execute.gold_tests import GoldTestConfig
 from swepipe.hashing import ComponentConfig, Runtime
 from swepipe.protocols import StageContext
 from swepipe.select.candidates import (
-    chosen, majority, nothing_usable, ordered, patch_hash, usable, vote_key,
+    chosen, majority, nothing_usable, ordered, usable, vote_key,
 )
 from swepipe.select.regression import regression_failures
 from swepipe.select.script_runner import ScriptRunConfig, reproduction_status
 from swepipe.select.test_matrix import ensure_scripts, matrix_of, script_id
-from swepipe.types import Instance, Patch, SamplingParams, Selection
+from swepipe.types import Instance, Patch, SamplingParams, Selection, patch_hash
 
 METHOD = "agentless"
 

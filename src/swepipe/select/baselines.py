@@ -22,9 +22,9 @@ from pydantic import Field
 from swepipe.execute.gold_tests import GoldTestConfig, run_gold_tests
 from swepipe.hashing import ComponentConfig, Runtime
 from swepipe.protocols import StageContext
-from swepipe.select.candidates import chosen, nothing_usable, ordered, patch_hash, usable, vote_key
+from swepipe.select.candidates import chosen, nothing_usable, ordered, usable, vote_key
 from swepipe.select.test_matrix import TestMatrix, TestRun, matrix_of
-from swepipe.types import Instance, Patch, Selection
+from swepipe.types import Instance, Patch, Selection, patch_hash
 
 
 class RandomConfig(ComponentConfig):

@@ -8,8 +8,9 @@ failed ones, key it for voting, and vote.
   earliest candidate and submits an empty patch (what Agentless writes in that case).
 - The vote key is the normalized diff (`patch/normalize.py`): the generator's when it set one,
   else computed against the checkout, else from the diff text alone.
-- `patch_hash` is the key of a candidate's rows in `test_runs`: its content hash, '' for an
-  empty diff (an empty candidate *is* the original code, so it shares the original's rows).
+- A candidate's rows in `test_runs` are keyed by `swepipe.types.patch_hash`: its content hash,
+  '' for an empty diff (an empty candidate *is* the original code, so it shares the original's
+  rows).
 """
 
 from __future__ import annotations
@@ -30,12 +31,6 @@ def ordered(patches: Sequence[Patch]) -> list[Patch]:
 def usable(patch: Patch) -> bool:
     """A candidate that may be submitted: status `ok` and a non-blank diff."""
     return patch.status == "ok" and bool(patch.diff.strip())
-
-
-def patch_hash(patch: Patch | str) -> str:
-    """The `test_runs.patch_hash` of a candidate ('' = the original code)."""
-    p = patch if isinstance(patch, Patch) else Patch(diff=patch)
-    return p.content_hash if p.diff.strip() else ""
 
 
 def vote_key(patch: Patch, repo_dir: Path | None) -> str:

@@ -23,14 +23,14 @@ from pydantic import Field
 from swepipe.errors import ModelError
 from swepipe.hashing import Runtime
 from swepipe.protocols import StageContext
-from swepipe.select.candidates import chosen, nothing_usable, patch_hash, usable
+from swepipe.select.candidates import chosen, nothing_usable, usable
 from swepipe.select.prompts import (
     format_candidates, format_files, parse_choice, parse_test, prompt, touched_files,
 )
 from swepipe.select.script_runner import exit_code_status
 from swepipe.select.test_matrix import TestRun, ensure_scripts, matrix_of, script_id
 from swepipe.select.test_vote import Ranking, TestVoteConfig, describe, rank_by_tests
-from swepipe.types import Instance, Message, Patch, SamplingParams, Selection
+from swepipe.types import Instance, Message, Patch, SamplingParams, Selection, patch_hash
 
 METHOD = "codemonkeys"
 

@@ -26,10 +26,9 @@ from dataclasses import dataclass
 from swepipe.errors import ModelError
 from swepipe.execute.gold_tests import GoldTestConfig, run_gold_tests
 from swepipe.protocols import StageContext
-from swepipe.select.candidates import patch_hash
 from swepipe.select.prompts import prompt
 from swepipe.select.test_matrix import TestMatrix, TestRun, matrix_of
-from swepipe.types import Instance, Message, Patch, SamplingParams
+from swepipe.types import Instance, Message, Patch, SamplingParams, patch_hash
 
 KIND = "regression"
 _EXCLUDE = re.compile(r"<exclude>(.*?)</exclude>", re.DOTALL | re.IGNORECASE)

@@ -22,11 +22,11 @@ from pydantic import Field
 from swepipe.hashing import ComponentConfig, Runtime
 from swepipe.protocols import StageContext
 from swepipe.select.candidates import (
-    changed_lines, chosen, first_of_each, nothing_usable, ordered, patch_hash, usable,
+    changed_lines, chosen, first_of_each, nothing_usable, ordered, usable,
 )
 from swepipe.select.script_runner import ScriptRunConfig, exit_code_status
 from swepipe.select.test_matrix import TestRun, ensure_scripts, matrix_of, script_id
-from swepipe.types import Instance, Patch, Selection
+from swepipe.types import Instance, Patch, Selection, patch_hash
 
 
 class TestVoteConfig(ComponentConfig):
