@@ -75,6 +75,23 @@ def test_verdicts_attach_to_candidates_imported_from_the_same_predictions(graded
     assert _resolved(graded_store) == {IDS[0]: 1.0, IDS[1]: 0.0}
 
 
+def test_predictions_given_to_both_imports_under_one_name_are_one_candidate_set(graded_store,
+                                                                               tmp_path):
+    from swepipe.rewards.predictions import file_checksum
+
+    path = write_predictions(tmp_path / "p.jsonl")
+    preds = import_predictions(graded_store, path, "run7")
+    summary = tmp_path / "acme__coder-7b.run7.json"
+    summary.write_text(json.dumps({"resolved_ids": [IDS[0]], "completed_ids": [IDS[0]]}))
+    import_evaluation(graded_store, summary, predictions=path)
+    # the file is known by one checksum, so the second import adds no config and no import row
+    configs = graded_store.query("SELECT config_hash, params FROM configs").to_pylist()
+    assert [c["config_hash"] for c in configs] == [preds.config_hash]
+    assert json.loads(configs[0]["params"])["sha256"] == file_checksum(path)
+    assert graded_store.query("SELECT checksum FROM legacy_imports").column(
+        "checksum").to_pylist() == [file_checksum(path)]
+
+
 def test_a_candidate_of_another_model_is_not_matched(graded_store, tmp_path):
     import_predictions(graded_store, write_predictions(tmp_path / "p.jsonl", model="other"),
                        "theirs")

@@ -36,7 +36,7 @@ from swepipe.datasets.ingest import require_dataset
 from swepipe.errors import InputError
 from swepipe.evaluation.formats import Evaluation, HarnessRecord, read_evaluation
 from swepipe.execute import grading, test_specs
-from swepipe.rewards.predictions import read_predictions, write_predictions
+from swepipe.rewards.predictions import file_checksum, read_predictions, write_predictions
 from swepipe.store.sql_files import load_query
 from swepipe.store.store import Store, insert_rows
 from swepipe.types import patch_hash
@@ -106,7 +106,7 @@ class _Candidates:
                 raise InputError("no such predictions file", source=str(predictions),
                                  field="predictions")
             rows = read_predictions(predictions)
-            write_predictions(conn, rows, ev.name, _file_checksum(predictions),
+            write_predictions(conn, rows, ev.name, file_checksum(predictions),
                               source=predictions)
             self.explicit = {r["instance_id"]: r["model_patch"] for r in rows}
         self.stored: dict[tuple[str, str | None], set[str]] = {}
@@ -142,14 +142,10 @@ class _Candidates:
         """The candidate sets this import's verdicts need that are not in the store yet."""
         if self.bundled_used and self.bundled_path:
             write_predictions(conn, read_predictions(self.bundled_path), name,
-                              _file_checksum(self.bundled_path), source=self.bundled_path)
+                              file_checksum(self.bundled_path), source=self.bundled_path)
         if self.from_logs:
             write_predictions(conn, self.from_logs, f"{name} (harness patches)",
                               _rows_checksum(self.from_logs))
-
-
-def _file_checksum(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _cause(record: HarnessRecord, grade: grading.Grade | None, reason: str | None,

@@ -79,6 +79,12 @@ def read_predictions(path: Path) -> list[dict[str, Any]]:
     return out
 
 
+def file_checksum(path: Path) -> str:
+    """sha256 of a predictions file's bytes: part of its candidate set's config, so a changed
+    file is a new config, and its `legacy_imports` checksum."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def _patch(diff: str, meta: dict[str, Any]) -> Patch:
     try:
         files = [c.path for c in parse_diff(diff)]
@@ -93,9 +99,8 @@ def import_predictions(store: Store, path: str | Path, name: str) -> ImportRepor
     """Import a predictions file as a generation candidate set (see the module docstring)."""
     path = Path(path)
     rows = read_predictions(path)
-    checksum = hashlib.sha256(path.read_bytes()).hexdigest()
     with store.transaction() as conn:
-        return write_predictions(conn, rows, name, checksum, source=path)
+        return write_predictions(conn, rows, name, file_checksum(path), source=path)
 
 
 def write_predictions(conn: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], name: str,
