@@ -195,12 +195,14 @@ def registered(conn: duckdb.DuckDBPyConnection, **tables: pa.Table) -> Iterator[
 
 def insert_rows(conn: duckdb.DuckDBPyConnection, table: str, rows: Rows, *,
                 ignore_existing: bool = False) -> int:
-    """Insert rows (an Arrow table or dicts) by column name; missing columns take defaults."""
+    """Insert rows (an Arrow table or dicts) by column name; missing columns take defaults.
+    Returns how many rows were inserted: with `ignore_existing`, a row whose key is already
+    stored (or repeats an earlier row of `rows`) is skipped and not counted."""
     data = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(list(rows))
     if data.num_rows == 0:
         return 0
     verb = "INSERT OR IGNORE INTO" if ignore_existing else "INSERT INTO"
     name = f"_rows_{threading.get_ident()}"
     with registered(conn, **{name: data}):
-        conn.execute(f'{verb} "{table}" BY NAME SELECT * FROM "{name}"')
-    return data.num_rows
+        # DuckDB reports the rows it inserted, skipped ones excluded
+        return conn.execute(f'{verb} "{table}" BY NAME SELECT * FROM "{name}"').fetchone()[0]
