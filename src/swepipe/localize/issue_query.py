@@ -8,7 +8,8 @@ Two kinds of text fill many issues and match the wrong files:
   `util/print_versions.py` or `help.py` look relevant to every issue that pastes one.
 A dump line is a short `name: value` / `name==value` / `name value` line whose value is a
 version, a number, `None`, `True` or `False`; prose, code and tracebacks stay (a traceback line
-never has that shape, and a line starting with a statement keyword, `return None`, is code). Measured in docs/localization.md.
+never has that shape, and a line starting with a statement keyword, `return None`, is code).
+Measured in docs/localization.md.
 """
 
 from __future__ import annotations

@@ -4,11 +4,11 @@ embedder (Agentless' retrieval stage, past its lexical ceiling).
 The issue text is featurized by the local `HashingEmbedder` and every chunk of the commit's
 index view (`repos.index`: content-addressed segments shared by all commits of a repository) is
 scored by exact BM25. Chunk scores become file scores (`file_ranking`: a decayed sum over a
-file's chunks with a slight discount for its length, a prior against non-library files, the issue title weighted up, priors for files
-the issue names by path or traceback frame and for files defining the classes, functions and
-`Class.member`s it names, template comments and environment dumps dropped from the query;
-measured but off by default, counting repeated issue terms once; each a config switch,
-docs/localization.md). With a served embedder (`embedder` = its model name,
+file's chunks with a slight discount for its length, a prior against non-library files, the
+issue title weighted up, priors for files the issue names by path or traceback frame and for
+files defining the classes, functions and `Class.member`s it names, template comments and
+environment dumps dropped from the query; measured but off by default, counting repeated issue
+terms once; each a config switch, docs/localization.md). With a served embedder (`embedder` = its model name,
 passed by the runner as `ctx.embedder`), the same chunks are also scored by inner product with
 the issue's vector, and the two file rankings are fused by reciprocal rank fusion.
 Output, in this order:
