@@ -17,8 +17,8 @@ files (default tokenizer, English stopwords; the SWE-bench BM25 baseline) in the
   so the figure is amortized over a repository's instances; wall clock, and CPU seconds of this
   process plus those its index build workers report (`index_workers`), which a loaded shared
   machine inflates less, and from them the wall to expect on idle cores: this process's CPU
-  plus the workers' CPU divided by their number), warm seconds (a new localizer reopening the persisted index), index
-  bytes per instance;
+  plus the workers' CPU divided by their number), warm seconds (a new localizer reopening the
+  persisted index), index bytes per instance;
 - the issue's targets, met or not, and the ratio to BM25; per-repository hit@1/@5 (the spread
   is the guard against tuning to a few repositories).
 `--limit N` takes N instances round-robin over the repositories. Exits non-zero when an

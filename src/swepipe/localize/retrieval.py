@@ -8,9 +8,10 @@ file's chunks with a slight discount for its length, a prior against non-library
 issue title weighted up, priors for files the issue names by path or traceback frame and for
 files defining the classes, functions and `Class.member`s it names, template comments and
 environment dumps dropped from the query; measured but off by default, counting repeated issue
-terms once; each a config switch, docs/localization.md). With a served embedder (`embedder` = its model name,
-passed by the runner as `ctx.embedder`), the same chunks are also scored by inner product with
-the issue's vector, and the two file rankings are fused by reciprocal rank fusion.
+terms once; each a config switch, docs/localization.md). With a served embedder (`embedder` =
+its model name, passed by the runner as `ctx.embedder`), the same chunks are also scored by
+inner product with the issue's vector, and the two file rankings are fused by reciprocal rank
+fusion.
 Output, in this order:
 - `top_files` pointers of kind `file` (rank 0 = best file, score = its file score, tokens = the
   whole file's estimate), or with `context` set the files packed into that token budget;
