@@ -31,6 +31,7 @@ model produced the results.
 from __future__ import annotations
 
 import os
+import weakref
 from collections import OrderedDict
 from pathlib import Path
 from typing import Annotated
@@ -122,7 +123,9 @@ class RetrievalLocalizer:
         self.uses_model = self._restrict is not None
         self._local = HashingEmbedder(self.config.local_embedder)
         self._opened: OrderedDict[tuple[str, str], IndexView] = OrderedDict()
-        self._definitions: dict[int, Definitions] = {}  # id of an opened view -> its names
+        # an opened view's defined names, dropped with the view
+        self._definitions: weakref.WeakKeyDictionary[IndexView, Definitions] = \
+            weakref.WeakKeyDictionary()
 
     def embedder_for(self, ctx: StageContext) -> Embedder | None:
         """The served embedder to fuse with, None for lexical scoring alone."""
@@ -154,15 +157,15 @@ class RetrievalLocalizer:
             workers=cfg.index_workers)
         self._opened[key] = index
         if len(self._opened) > 4:
-            self._definitions.pop(id(self._opened.popitem(last=False)[1]), None)
+            self._opened.popitem(last=False)
         return index
 
     def definitions(self, index: IndexView) -> Definitions:
         """The view's defined names (read once per opened view)."""
-        if id(index) not in self._definitions:
-            self._definitions[id(index)] = Definitions.of(index.symbols(np.arange(index.size)),
-                                                          index.file_ids)
-        return self._definitions[id(index)]
+        if index not in self._definitions:
+            self._definitions[index] = Definitions.of(index.symbols(np.arange(index.size)),
+                                                      index.file_ids)
+        return self._definitions[index]
 
     def query_text(self, instance: Instance) -> str:
         text = instance.problem_statement

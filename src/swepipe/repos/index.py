@@ -48,7 +48,7 @@ from swepipe.repos.segments import CHUNK_ARRAYS, KEY_BYTES, KINDS, Segment, cont
     list_segments, write_segment
 
 FORMAT_VERSION = 2
-__all__ = ["KINDS", "IndexView", "open_or_build", "store_fingerprint", "chunk_text"]
+__all__ = ["KINDS", "IndexView", "open_or_build", "store_fingerprint"]
 
 
 def embedder_identity(embedder: Embedder) -> str:
@@ -74,7 +74,7 @@ def view_name(commit: str, files: FileFilter) -> str:
     return f"{name}-{filt[:12]}"
 
 
-@dataclass
+@dataclass(eq=False)  # identity: callers key caches by the opened view
 class IndexView:
     """A commit's index: its files and their chunks, with exact lexical and dense scoring."""
 
