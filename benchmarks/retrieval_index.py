@@ -35,10 +35,10 @@ from synthrepo import generate_queries, generate_repo  # noqa: E402
 from swepipe import event_loop  # noqa: E402
 from swepipe.localize.retrieval import RetrievalLocalizer, RetrievalLocalizerConfig  # noqa: E402
 from swepipe.protocols import StageContext  # noqa: E402
-from swepipe.repos.chunks import chunk_source  # noqa: E402
-from swepipe.repos.embedders import _IDENT, _PARTS, HashingEmbedder, stem  # noqa: E402
+from swepipe.repos.chunks import chunk_source, chunk_text  # noqa: E402
+from swepipe.repos.embedders import HashingEmbedder, identifiers, stem, word_parts  # noqa: E402
 from swepipe.repos.files import list_files  # noqa: E402
-from swepipe.repos.index import IndexView, chunk_text, open_or_build  # noqa: E402
+from swepipe.repos.index import IndexView, open_or_build  # noqa: E402
 from swepipe.types import Instance  # noqa: E402
 
 KS = (1, 5, 10)
@@ -48,8 +48,8 @@ REPO, COMMIT = "bench/synth", "0" * 40
 def code_tokens(text: str) -> list[str]:
     """The embedder's word features (split identifiers, stemmed) as plain BM25 tokens."""
     out: list[str] = []
-    for ident in _IDENT.findall(text):
-        out.extend(stem(p.lower()) for p in _PARTS.findall(ident) if len(p) > 1)
+    for ident in identifiers(text):
+        out.extend(stem(p) for p in word_parts(ident) if len(p) > 1)
     return out
 
 

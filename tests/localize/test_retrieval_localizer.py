@@ -14,10 +14,8 @@ from swepipe.models.scripted_rules import embed_text
 from swepipe.protocols import Localizer, StageContext
 from swepipe.repos import build_pool  # few files: chunked in this process, where patches reach
 from swepipe.repos.checkout import CheckoutConfig, Checkouts
-from swepipe.repos.chunks import ChunkConfig
-from swepipe.repos.chunks import chunk_source
+from swepipe.repos.chunks import ChunkConfig, chunk_source, chunk_text
 from swepipe.repos.files import list_files
-from swepipe.repos.index import chunk_text
 from swepipe.types import Instance
 from tests.localize.shop import FILES
 from tests.repos.gitrepo import commit_all, make_repo, write_files

@@ -36,6 +36,11 @@ def identifiers(text: str) -> list[str]:
     return _IDENT.findall(text)
 
 
+def word_parts(ident: str) -> list[str]:
+    """An identifier's snake_case / camelCase parts, lowercased (`bulkCreate` -> bulk, create)."""
+    return [p.lower() for p in _PARTS.findall(ident)]
+
+
 _STOP = frozenset(
     "a an and are as at be but by for from has have i if in into is it its of on or that the "
     "their then there these this to was were when which while will with self cls".split())
@@ -103,7 +108,7 @@ class _FeatureTable(dict):
         self.arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def features_of(self, ident: str) -> dict[str, float]:
-        parts = [p.lower() for p in _PARTS.findall(ident)]
+        parts = word_parts(ident)
         feats: dict[str, float] = {}
         lower = ident.lower()
         if len(parts) != 1 or parts[0] != lower:
