@@ -168,6 +168,7 @@ def main() -> int:
                   "indexed_gold": all(g in tokens for g in gold)}
         if not args.no_bm25:
             t0, c0 = time.perf_counter(), time.process_time()
+            # listed again inside the timing: the baseline pays for its listing as ours does
             ranked_bm25, scores_bm25 = bm25_ranking(tree, list_files(tree, config.files),
                                                     inst.problem_statement)
             result["bm25_s"] = time.perf_counter() - t0
