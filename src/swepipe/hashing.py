@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -111,3 +112,16 @@ class ComponentConfig(BaseModel):
 
     def hash(self, upstream: Mapping[str, str] | None = None) -> str:
         return config_hash(self.component, self.code_version, self.identity(), upstream)
+
+
+def file_checksum(path: Path) -> str:
+    """sha256 of a file's bytes; of a folder: over its files' relative paths and hashes. Keys
+    imported files (a changed predictions file or legacy cache is a new config) and their
+    `legacy_imports` rows."""
+    if path.is_file():
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    h = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        h.update(f.relative_to(path).as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()

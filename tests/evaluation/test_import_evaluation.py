@@ -77,7 +77,7 @@ def test_verdicts_attach_to_candidates_imported_from_the_same_predictions(graded
 
 def test_predictions_given_to_both_imports_under_one_name_are_one_candidate_set(graded_store,
                                                                                tmp_path):
-    from swepipe.rewards.predictions import file_checksum
+    from swepipe.hashing import file_checksum
 
     path = write_predictions(tmp_path / "p.jsonl")
     preds = import_predictions(graded_store, path, "run7")

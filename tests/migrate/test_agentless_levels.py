@@ -15,7 +15,8 @@ from swepipe.errors import InputError
 from swepipe.migrate import migrate_agentless
 from swepipe.migrate.agentless import build_plan
 from swepipe.migrate.api import level_file_recall
-from swepipe.migrate.importer import ImportOptions, Source, _commit, checksum_of, instance_hashes
+from swepipe.hashing import file_checksum
+from swepipe.migrate.importer import ImportOptions, Source, _commit, instance_hashes
 from swepipe.migrate.legacy_configs import LegacyConfigs
 from swepipe.migrate.plan import FilePlan, ReadContext, StageResult
 from swepipe.rewards.compute import compute_rewards
@@ -147,7 +148,7 @@ def _old_layout_import(store: Store, paths: list[Path]) -> dict[str, str]:
     old_of: dict[str, str] = {}
     members = []
     for path in paths:
-        plan = build_plan(path, checksum_of(path), ctx)
+        plan = build_plan(path, file_checksum(path), ctx)
         multi = len(plan.levels) > 1
         keep = list(plan.configs)[-1:] if multi else list(plan.configs)
         old = FilePlan(source=plan.source, checksum=plan.checksum, format=plan.format,

@@ -36,7 +36,8 @@ from swepipe.datasets.ingest import require_dataset
 from swepipe.errors import InputError
 from swepipe.evaluation.formats import Evaluation, HarnessRecord, read_evaluation
 from swepipe.execute import grading, test_specs
-from swepipe.rewards.predictions import file_checksum, read_predictions, write_predictions
+from swepipe.hashing import file_checksum
+from swepipe.rewards.predictions import read_predictions, write_predictions
 from swepipe.store.sql_files import load_query
 from swepipe.store.store import Store, insert_rows
 from swepipe.types import patch_hash

@@ -22,7 +22,6 @@ Rules (docs/legacy-migration.md):
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -35,6 +34,7 @@ import pyarrow as pa
 
 from swepipe.datasets.ingest import require_dataset
 from swepipe.errors import InputError
+from swepipe.hashing import file_checksum
 from swepipe.migrate.merge import merge_results, merge_with_store
 from swepipe.migrate.plan import BadLine, FilePlan, ReadContext
 from swepipe.migrate.reshape import LAYOUT, find_superseded, needs_reshape, recorded, retire
@@ -110,17 +110,6 @@ def _counts_text(counts: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
 
 
-def checksum_of(path: Path) -> str:
-    """sha256 of a file's bytes; of a folder: over its files' relative paths and hashes."""
-    if path.is_file():
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    h = hashlib.sha256()
-    for f in sorted(p for p in path.rglob("*") if p.is_file()):
-        h.update(f.relative_to(path).as_posix().encode() + b"\0")
-        h.update(hashlib.sha256(f.read_bytes()).digest())
-    return h.hexdigest()
-
-
 def _read_state(store: Store, dry_run: bool, sql: str, params: Any = None) -> list[tuple]:
     """Query the store; in a dry run read-only and without creating or migrating it. A store
     that does not exist yet holds nothing (and is not created just to be asked)."""
@@ -169,7 +158,7 @@ def run_import(store: Store, sources: list[Source], ctx: ReadContext,
 def _run_import(store: Store, sources: list[Source], ctx: ReadContext,
                 options: ImportOptions) -> ImportReport:
     report = ImportReport(dry_run=options.dry_run)
-    sums = {s.key: checksum_of(s.path) for s in sources}
+    sums = {s.key: file_checksum(s.path) for s in sources}
 
     def read(sql: str, params: dict[str, Any]) -> list[tuple]:
         return _read_state(store, options.dry_run, sql, params)

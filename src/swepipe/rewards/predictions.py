@@ -17,7 +17,6 @@ drawn per instance from its id, marked `meta.gold = true`. Run a selector on it 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from typing import Any
 import duckdb
 
 from swepipe.errors import InputError
+from swepipe.hashing import file_checksum
 from swepipe.patch.diff import parse_diff
 from swepipe.store.codecs import from_rows, to_rows
 from swepipe.store.configs import config_row, register_configs
@@ -77,12 +77,6 @@ def read_predictions(path: Path) -> list[dict[str, Any]]:
                              field="model_patch")
         out.append({**row, "model_patch": patch})
     return out
-
-
-def file_checksum(path: Path) -> str:
-    """sha256 of a predictions file's bytes: part of its candidate set's config, so a changed
-    file is a new config, and its `legacy_imports` checksum."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _patch(diff: str, meta: dict[str, Any]) -> Patch:
