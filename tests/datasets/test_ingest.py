@@ -272,8 +272,7 @@ def test_require_dataset_passes_a_held_dataset_and_names_the_held_ones_otherwise
     ingest_file(store, write_jsonl(tmp_path / "d.jsonl", [row(1)]), "lite")
     ingest_file(store, write_jsonl(tmp_path / "e.jsonl", [row(2)]), "mini")
     require_dataset(store, "lite")
-    with store.connect() as conn:
-        require_dataset(conn, "mini")
+    require_dataset(store, "mini")
     with pytest.raises(InputError) as err:
         require_dataset(store, "verified", field="--dataset", hint="ingest it first")
     assert str(err.value) == ("unknown dataset 'verified' (known: lite, mini); ingest it first "

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from swepipe.datasets.readers import read_rows
@@ -267,21 +266,18 @@ def ingest_file(store: Store, path: str | Path, dataset: str | None = None) -> I
     return _ingest(store, parse_file(path), dataset or dataset_name_for(path), str(path))
 
 
-def dataset_names(source: Store | duckdb.DuckDBPyConnection) -> list[str]:
-    """The datasets the store holds, sorted (`source`: the store or a connection on it)."""
-    if isinstance(source, Store):
-        return source.query(load_query("datasets/names")).column("dataset").to_pylist()
-    return [r[0] for r in source.execute(load_query("datasets/names")).fetchall()]
+def dataset_names(store: Store) -> list[str]:
+    """The datasets the store holds, sorted."""
+    return store.query(load_query("datasets/names")).column("dataset").to_pylist()
 
 
-def require_dataset(source: Store | duckdb.DuckDBPyConnection | Collection[str], name: str, *,
+def require_dataset(source: Store | Collection[str], name: str, *,
                     field: str = "dataset", hint: str | None = None) -> None:
     """Refuse a dataset the store does not hold, else a command filtered on it finds no
     instances and succeeds on nothing. The InputError names the datasets held, then `hint`
-    (what to do) when given. `source`: the store, a connection on it, or the names it holds
+    (what to do) when given. `source`: the store, or the names it holds
     (`dataset_names`; for a caller that must not open or create the store to ask)."""
-    known = (list(source) if not isinstance(source, (Store, duckdb.DuckDBPyConnection))
-             else dataset_names(source))
+    known = dataset_names(source) if isinstance(source, Store) else list(source)
     if name in known:
         return
     todo = f"; {hint}" if hint else ""
