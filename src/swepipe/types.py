@@ -120,8 +120,8 @@ def patch_hash(patch: Patch | str) -> str:
 
     Empty means "", the rule of the store's SQL (`current_patches`, `resolved.sql`), so Python
     and SQL key every diff alike; a blank diff such as "\n" is keyed by its content."""
-    p = patch if isinstance(patch, Patch) else Patch(diff=patch)
-    return p.content_hash if p.diff else ""
+    diff = patch.diff if isinstance(patch, Patch) else patch
+    return hashlib.sha256(diff.encode()).hexdigest() if diff else ""
 
 
 class Selection(BaseModel):
