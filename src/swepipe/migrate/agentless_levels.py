@@ -74,9 +74,7 @@ def run_levels(folder: str, name: str, records: list[dict[str, Any]],
                  if level == start or level in flagged or level in filled)
 
 
-LEVEL_COMPONENTS = ("agentless.file_level", "agentless.file_level_irrelevant",
-                    "agentless.related_elements", "agentless.edit_location_samples",
-                    "agentless.edit_location_individual")
+LEVEL_COMPONENTS = tuple(f"agentless.{folder}" for folder in _FOLDER_LEVEL)
 """Every component `level_component` gives a level of a `loc_outputs`-shaped file."""
 
 
