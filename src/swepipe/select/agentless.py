@@ -29,7 +29,7 @@ from swepipe.execute.gold_tests import GoldTestConfig
 from swepipe.hashing import ComponentConfig, Runtime
 from swepipe.protocols import StageContext
 from swepipe.select.candidates import (
-    chosen, majority, nothing_usable, ordered, usable, vote_key,
+    chosen, majority, nothing_usable, ordered, usable, vote_keyer,
 )
 from swepipe.select.regression import regression_failures
 from swepipe.select.script_runner import ScriptRunConfig, reproduction_status
@@ -94,7 +94,7 @@ class AgentlessSelector:
             passing, note = await self._reproduction(instance, patches, pool, ctx)
             notes.append(note)
             pool = passing or pool
-        winner, votes = majority(pool, lambda p: vote_key(p, ctx.repo_dir))
+        winner, votes = majority(pool, vote_keyer(ctx.repo_dir))
         notes.append(f"{int(votes[winner.sample_idx])} of {len(pool)} remaining candidates "
                      "agree")
         return chosen(winner, METHOD, {p.sample_idx: 0.0 for p in patches} | votes,

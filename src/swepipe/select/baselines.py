@@ -22,7 +22,7 @@ from pydantic import Field
 from swepipe.execute.gold_tests import GoldTestConfig, run_gold_tests
 from swepipe.hashing import ComponentConfig, Runtime
 from swepipe.protocols import StageContext
-from swepipe.select.candidates import chosen, nothing_usable, ordered, usable, vote_key
+from swepipe.select.candidates import chosen, nothing_usable, ordered, usable, vote_keyer
 from swepipe.select.test_matrix import TestMatrix, TestRun, matrix_of
 from swepipe.types import Instance, Patch, Selection, patch_hash
 
@@ -100,9 +100,9 @@ class OracleSelector:
         scores = await self._gold_test_scores(instance, pool, ctx)
         how = "share of gold tests passed"
         if scores is None:
-            gold = vote_key(Patch(diff=instance.patch), ctx.repo_dir) if instance.patch else None
-            scores = {p.sample_idx: float(gold is not None and vote_key(p, ctx.repo_dir) == gold)
-                      for p in pool}
+            key = vote_keyer(ctx.repo_dir)
+            gold = key(Patch(diff=instance.patch)) if instance.patch else None
+            scores = {p.sample_idx: float(gold is not None and key(p) == gold) for p in pool}
             how = "exact match with the normalized gold patch (no gold-test outcomes)"
         best = max(pool, key=lambda p: (scores[p.sample_idx], -p.sample_idx))
         return chosen(best, "oracle", {p.sample_idx: 0.0 for p in patches} | scores,

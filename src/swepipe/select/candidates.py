@@ -42,6 +42,21 @@ def vote_key(patch: Patch, repo_dir: Path | None) -> str:
     return normalize_diff_text(patch.diff).strip()
 
 
+def vote_keyer(repo_dir: Path | None) -> Callable[[Patch], str]:
+    """`vote_key` for one selection, normalizing each distinct diff once: samples often repeat
+    a diff, and normalizing reads and parses the files it touches. Per selection, not global:
+    the same `repo_dir` path may hold another checkout next time."""
+    normalized: dict[str, str] = {}
+
+    def key(patch: Patch) -> str:
+        if patch.normalized_diff is not None:
+            return patch.normalized_diff.strip()
+        if patch.diff not in normalized:
+            normalized[patch.diff] = vote_key(patch, repo_dir)
+        return normalized[patch.diff]
+    return key
+
+
 def first_of_each(patches: Sequence[Patch], key: Callable[[Patch], str]) -> list[Patch]:
     """The earliest candidate of each distinct key, in order of first appearance."""
     seen: dict[str, Patch] = {}

@@ -18,7 +18,7 @@ from swepipe.errors import ModelError
 from swepipe.hashing import ComponentConfig
 from swepipe.protocols import StageContext
 from swepipe.select.candidates import (
-    chosen, first_of_each, majority, nothing_usable, ordered, usable, vote_key,
+    chosen, first_of_each, majority, nothing_usable, ordered, usable, vote_keyer,
 )
 from swepipe.select.prompts import (
     format_candidates, format_files, parse_choice, prompt, touched_files,
@@ -54,7 +54,8 @@ class LLMJudgeSelector:
         pool = [p for p in ordered(patches) if usable(p)]
         if not pool:
             return nothing_usable(patches, METHOD)
-        keys = {p.sample_idx: vote_key(p, ctx.repo_dir) for p in pool}
+        key = vote_keyer(ctx.repo_dir)
+        keys = {p.sample_idx: key(p) for p in pool}
         winner, votes = majority(pool, lambda p: keys[p.sample_idx])
         scores = {p.sample_idx: 0.0 for p in patches} | votes
         counts = Counter(keys.values())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from swepipe.hashing import ComponentConfig
 from swepipe.protocols import StageContext
-from swepipe.select.candidates import chosen, majority, nothing_usable, ordered, usable, vote_key
+from swepipe.select.candidates import chosen, majority, nothing_usable, ordered, usable, vote_keyer
 from swepipe.types import Instance, Patch, Selection
 
 
@@ -37,17 +37,7 @@ class MajorityVoteSelector:
         if not pool:
             return nothing_usable(patches, method)
 
-        # samples often repeat a diff: normalize (read + parse the touched files) once per diff
-        keys: dict[tuple[str, str | None], str] = {}
-
-        def key(p: Patch) -> str:
-            if not self.config.normalize:
-                return p.diff.strip()
-            found = keys.get((p.diff, p.normalized_diff))
-            if found is None:
-                found = keys[(p.diff, p.normalized_diff)] = vote_key(p, ctx.repo_dir)
-            return found
-
+        key = vote_keyer(ctx.repo_dir) if self.config.normalize else (lambda p: p.diff.strip())
         winner, votes = majority(pool, key)
         scores = {p.sample_idx: 0.0 for p in patches} | votes
         return chosen(winner, method, scores,
