@@ -259,10 +259,8 @@ def import_evaluation(store: Store, path: str | Path, *, name: str | None = None
             verdicts.append(verdict)
             tests += rows
         candidates.write(conn, ev.name)
-        before = conn.execute(load_query("evaluation/counts")).fetchall()[0]
-        insert_rows(conn, "harness_verdicts", verdicts, ignore_existing=True)
-        insert_rows(conn, "test_runs", tests, ignore_existing=True)
-        after = conn.execute(load_query("evaluation/counts")).fetchall()[0]
         report.verdicts, report.test_rows = len(verdicts), len(tests)
-        report.new_verdicts, report.new_test_rows = after[0] - before[0], after[1] - before[1]
+        # insert_rows counts only the rows it inserted: already-stored ones are skipped
+        report.new_verdicts = insert_rows(conn, "harness_verdicts", verdicts, ignore_existing=True)
+        report.new_test_rows = insert_rows(conn, "test_runs", tests, ignore_existing=True)
     return report
