@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 import pytest
 
 from swepipe.errors import StoreError
-from swepipe.experiments.ray_calls import CallBroker, SharedCallCache, StoredKeys
+from swepipe.experiments.ray_calls import WAIT, CallBroker, SharedCallCache, StoredKeys
 from swepipe.models.client import OpenAIClient
 from swepipe.models.handle import Binding, ModelService
 from swepipe.models.local import endpoint_service
@@ -66,12 +66,14 @@ async def test_a_failed_call_lets_a_waiting_worker_make_it(store):
     store.schema_version()
     broker = CallBroker(store.path)
     digest = "ef" * 32
-    assert await broker.claim(digest) is None  # worker A makes it
-    waiting = asyncio.create_task(broker.claim(digest))  # worker B waits for A
+    assert await broker.exchange([], [digest]) == [None]  # worker A makes it
+    assert await broker.exchange([], [digest]) == [WAIT]  # worker B waits for A
+    waiting = asyncio.create_task(broker.wait(digest))
     await asyncio.sleep(0)
     assert not waiting.done()
-    broker.settle(digest, None)  # A's call failed
-    assert await waiting is None  # B makes it now
+    await broker.exchange([(digest, None)], [])  # A's call failed
+    assert await waiting is None  # B asks again ...
+    assert await broker.exchange([], [digest]) == [None]  # ... and makes it now
     assert broker.counters()["waits"] == 1
 
 

@@ -90,18 +90,6 @@ class CallBroker:
             return self.cache.recall(request_hash)
         return await asyncio.shield(flight)
 
-    async def claim(self, request_hash: str) -> Completion | None:
-        """A completion for this request, waiting while another caller makes it, or None: the
-        caller makes it and must `settle` it. (What `exchange` + `wait` do for a worker.)"""
-        while True:
-            got = await self._try(request_hash)
-            if got != WAIT:
-                return got  # type: ignore[return-value]
-            done = await self.wait(request_hash)
-            if done is not None:
-                return done
-            # that call failed: ask again (one of the waiters makes it)
-
     async def _try(self, request_hash: str) -> Completion | str | None:
         self.stats["claims"] += 1
         hit = self.cache.recall(request_hash)
@@ -120,7 +108,8 @@ class CallBroker:
         return None
 
     def settle(self, request_hash: str, completion: Completion | None) -> None:
-        """The claimed call's result (None: it failed or was cancelled)."""
+        """The result of a call `exchange` told its caller to make (None: it failed or was
+        cancelled)."""
         if completion is not None:
             self.cache.remember(request_hash, completion)
         flight = self.flights.pop(request_hash, None)
