@@ -20,7 +20,7 @@ ERROR tests/test_a.py::test_err - RuntimeError: fixture broke
 
 def test_pytest_output_is_read_by_the_harness_parser():
     # the `-rA` summary only: a folded skip names no test, the verbose lines are not read
-    assert status_map(PYTEST_LOG, "pytest", django=False) == {
+    assert status_map(PYTEST_LOG, "pytest") == {
         "tests/test_a.py::test_ok": "PASSED", "tests/test_a.py::test_xf": "XFAIL",
         "tests/test_a.py::test_p[a": "FAILED", "tests/test_a.py::test_err": "ERROR"}
 
@@ -39,7 +39,7 @@ FAIL: test_two (app.tests.ATests.test_two)
 
 
 def test_django_output_is_parsed_in_both_unittest_formats():
-    found = status_map(DJANGO_LOG, "django", django=True)
+    found = status_map(DJANGO_LOG, "django")
     assert found["test_one (app.tests.ATests)"] == "PASSED"
     assert found["test_two (app.tests.ATests)"] == "FAILED"  # 3.11's form, canonical too
     assert found["test_two (app.tests.ATests.test_two)"] == "FAILED"
@@ -49,7 +49,7 @@ def test_django_output_is_parsed_in_both_unittest_formats():
 
 
 def test_a_skipped_django_pass_to_pass_test_is_no_regression_a_skipped_fix_is_no_fix():
-    found = status_map(DJANGO_LOG, "django", django=True)
+    found = status_map(DJANGO_LOG, "django")
     ok = grade(found, ["test_one (app.tests.ATests)"], ["test_four (app.tests.ATests)"])
     assert ok.resolved and ok.outcomes[1] == ("pass_to_pass", "test_four (app.tests.ATests)",
                                               "skipped")

@@ -169,7 +169,7 @@ async def run_gold_tests(instance: Instance, candidate: Patch | str | None, exec
     except ExecutionError as exc:
         return base.model_copy(update={"status": "error", "reason": str(exc)})
     log = (out.stdout or "") + "\n" + (out.stderr or "")
-    found = test_logs.status_map(log, local_parser(spec, framework), framework == "django")
+    found = test_logs.status_map(log, local_parser(spec, framework))
     graded = grading.grade(found, instance.fail_to_pass, instance.pass_to_pass)
     missing = "timeout" if out.timed_out else "missing"
     outcomes = [TestOutcome.model_validate({"test_id": t, "status": missing if s == "missing"

@@ -55,11 +55,11 @@ def pytest_file(test_id: str) -> str:
     return test_id.split("::", 1)[0]
 
 
-def status_map(log: str, parser: str, django: bool) -> dict[str, str]:
+def status_map(log: str, parser: str) -> dict[str, str]:
     """`{test id: harness status}` of a local run's output read by the harness's `parser`; for
     Django each id is also keyed in its canonical form (the dataset's, from Python < 3.11)."""
     found = log_parsers.parse(parser, log)
-    if django:
+    if parser == "django":  # runtests.py output (`local_parser` picks "django" just for it)
         for test_id, status in list(found.items()):
             found.setdefault(canonical_django_id(test_id), status)
     return found
