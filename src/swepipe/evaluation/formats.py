@@ -68,7 +68,11 @@ def _json(path: Path) -> Any:
         raise InputError(f"not JSON: {exc.msg}", source=str(path), line=exc.lineno) from exc
 
 
-def _id_lists(data: dict[str, Any], path: Path, keys: tuple[str, ...]) -> dict[str, list[str]]:
+def _id_lists(data: Any, path: Path, keys: tuple[str, ...]) -> dict[str, list[str]]:
+    # checked here for every reader: a report.json may hold any JSON value, not only an object
+    if not isinstance(data, dict):
+        raise InputError(f"expected a JSON object of instance-id lists ({', '.join(keys[:2])}, "
+                         "...)", source=str(path))
     out = {}
     for key in keys:
         value = data.get(key, [])
@@ -138,9 +142,6 @@ def read_legacy_logs(folder: Path) -> Evaluation:
     logs_dir = folder / "logs" if (folder / "logs").is_dir() else folder
     report_path = folder / "report.json"
     report = _json(report_path) if report_path.is_file() else {}
-    if not isinstance(report, dict):
-        raise InputError("expected a JSON object of instance-id lists (resolved, applied, ...)",
-                         source=str(report_path))
     lists = _id_lists(report, report_path, tuple(k for k, _ in _REPORT_ORDER))
     by_id = {r.instance_id: r for r in _verdicts(report_path, lists, _REPORT_ORDER, None)}
     records = []
