@@ -33,16 +33,16 @@ def test_every_lite_repository_version_has_a_spec_and_parser(shared_data: Path, 
 
 def test_django_directives_are_module_labels_without_non_test_files():
     assert directives("django/django", TEST_PATCH) == ["forms_tests.tests.test_formsets"]
-    assert command_for("django/django", "4.0", TEST_PATCH) == (
+    assert command_for(spec_for("django/django", "4.0"), TEST_PATCH) == (
         "./tests/runtests.py --verbosity 2 --settings=test_sqlite --parallel 1 "
         "forms_tests.tests.test_formsets")
-    assert command_for("django/django", "1.9", TEST_PATCH).startswith(
+    assert command_for(spec_for("django/django", "1.9"), TEST_PATCH).startswith(
         "./tests/runtests.py --verbosity 2 forms_tests")
 
 
 def test_other_repositories_get_their_runner_and_the_test_files():
     patch = "diff --git a/sympy/core/tests/test_x.py b/sympy/core/tests/test_x.py\n"
-    assert command_for("sympy/sympy", "1.8", patch).endswith(
+    assert command_for(spec_for("sympy/sympy", "1.8"), patch).endswith(
         "bin/test -C --verbose sympy/core/tests/test_x.py")
     assert spec_for("sphinx-doc/sphinx", "3.5").test_cmd == "tox --current-env -epy39 -v --"
     assert spec_for("astropy/astropy", "1.3").test_cmd.startswith("pytest -rA -vv")
@@ -62,10 +62,12 @@ def test_unknown_repository_or_version_is_a_clear_error():
 
 
 def test_eval_script_is_valid_bash_with_markers_around_the_test_command():
-    script = eval_script("psf/requests", "2.0", "abc123", "diff --git a/t.py b/t.py\n+x\n")
+    script = eval_script(spec_for("psf/requests", "2.0"), "abc123",
+                         "diff --git a/t.py b/t.py\n+x\n")
     assert subprocess.run(["bash", "-n"], input=script, text=True).returncode == 0
     start, end = script.index(START_TEST_OUTPUT), script.index(END_TEST_OUTPUT)
     assert "pytest -rA t.py" in script[start:end]
     assert script.count("git checkout abc123 t.py") == 2  # before the test patch, and after
     assert "python -m pip install ." in script
-    assert "pip install" not in eval_script("psf/requests", "2.0", "abc123", "", reinstall=False)
+    assert "pip install" not in eval_script(spec_for("psf/requests", "2.0"), "abc123", "",
+                                           reinstall=False)

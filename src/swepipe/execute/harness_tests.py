@@ -46,13 +46,13 @@ async def run_harness_tests(instance: Instance, spec: test_specs.TestSpec, diff:
                             base: GoldTestResult) -> GoldTestResult:
     """`base` (ids and kinds filled in) completed with the harness run's outcomes; `spec` is
     the instance's `harness_spec`."""
-    script = test_specs.eval_script(instance.repo, instance.repo_version, instance.base_commit,
-                                    instance.test_patch, repo_dir=executor.config.workdir)
+    script = test_specs.eval_script(spec, instance.base_commit, instance.test_patch,
+                                    repo_dir=executor.config.workdir)
     # one stream, as the harness's test_output.txt: `set -x` traces (the output markers among
     # them) go to stderr, so apart the test output would not lie between the markers
     command = ["bash", "-c", f"bash /tmp/swepipe/{EVAL_SCRIPT} 2>&1"]
     base = base.model_copy(update={"framework": None, "command": [
-        test_specs.command_for(instance.repo, instance.repo_version, instance.test_patch)]})
+        test_specs.command_for(spec, instance.test_patch)]})
     try:
         out = await executor.run(repo_dir, command, patch=diff or None,
                                  timeout_s=config.timeout_s, scripts={EVAL_SCRIPT: script})

@@ -3,12 +3,12 @@
 `spec_for(repo, version)` gives a `TestSpec`: the test command (`test_cmd`, the test directives
 are appended), the log parser that reads its output (`swepipe.execute.log_parsers`), the commands
 the harness's eval script runs before the tests (`eval_commands`: locale exports for some Django
-versions), and the re-install it runs first (`install`). `command_for(repo, version, test_patch)`
-is the full command line; `eval_script(repo, version, base_commit, test_patch)` the whole bash
-script in the shape of the harness's `eval.sh` (conda env `testbed` in `/testbed`, test files
-reset, test patch applied, output between the `>>>>> Start Test Output` / `>>>>> End Test Output`
-markers, the exit code after them), so its output grades with
-`swepipe.execute.grading.grade_test_output` like an imported harness log.
+versions), and the re-install it runs first (`install`). `command_for(spec, test_patch)` is
+the full command line; `eval_script(spec, base_commit, test_patch)` the whole bash script in
+the shape of the harness's `eval.sh` (conda env `testbed` in `/testbed`, test files reset, test
+patch applied, output between the `>>>>> Start Test Output` / `>>>>> End Test Output` markers,
+the exit code after them), so its output grades with `swepipe.execute.grading.grade_test_output`
+like an imported harness log.
 
 The table covers every repository and version of SWE-bench (Lite and full, test and dev) as the
 `swebench` package's `MAP_REPO_VERSION_TO_SPECS` (<= 4.x; 5.x ships the scripts in the dataset
@@ -196,20 +196,20 @@ def directives(repo: str, test_patch: str) -> list[str]:
     return labels
 
 
-def command_for(repo: str, version: str | None, test_patch: str) -> str:
-    """The full test command line the harness runs for an instance."""
-    return " ".join([spec_for(repo, version).test_cmd, *directives(repo, test_patch)])
+def command_for(spec: TestSpec, test_patch: str) -> str:
+    """The full test command line the harness runs for an instance (`spec`: its `spec_for`)."""
+    return " ".join([spec.test_cmd, *directives(spec.repo, test_patch)])
 
 
 def _patched_files(test_patch: str) -> list[str]:
     return list(dict.fromkeys(re.findall(r"diff --git a/(.*?) b/", test_patch)))
 
 
-def eval_script(repo: str, version: str | None, base_commit: str, test_patch: str, *,
+def eval_script(spec: TestSpec, base_commit: str, test_patch: str, *,
                 repo_dir: str = "/testbed", env_name: str = "testbed",
                 reinstall: bool = True) -> str:
-    """The bash script the harness runs in an instance image (see the module docstring)."""
-    spec = spec_for(repo, version)
+    """The bash script the harness runs in an instance image (see the module docstring;
+    `spec`: the instance's `spec_for`)."""
     files = " ".join(shlex.quote(f) for f in _patched_files(test_patch))
     reset = f"git checkout {base_commit} {files}".rstrip()
     delimiter = "EOF_114329324912"
@@ -219,7 +219,7 @@ def eval_script(repo: str, version: str | None, base_commit: str, test_patch: st
     if reinstall and spec.install:
         lines.append(spec.install)
     lines += [reset, f"git apply -v - <<'{delimiter}'\n{test_patch}\n{delimiter}",
-              f": '{START_TEST_OUTPUT}'", command_for(repo, version, test_patch),
+              f": '{START_TEST_OUTPUT}'", command_for(spec, test_patch),
               "SWEBENCH_TEST_EXIT_CODE=$?", f": '{END_TEST_OUTPUT}'",
               f'echo "{TEST_EXIT_CODE}: $SWEBENCH_TEST_EXIT_CODE"', reset]
     return "\n".join(lines) + "\n"
