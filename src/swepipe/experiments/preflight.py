@@ -81,11 +81,13 @@ def check_repos(config: PipelineConfig, instances: list[Instance]) -> None:
     of its repository."""
     from swepipe.repos.checkout import CheckoutConfig, Checkouts, require_dir
 
+    # one for both, as the runner builds it: tree_for reads only trees_dir, clone_for repos_dir
+    # (trees_dir only in its error message, which is not shown here)
+    checkouts = Checkouts(CheckoutConfig(cache_dir=config.cache_dir / "checkouts",
+                                         repos_dir=config.repos_dir, trees_dir=config.trees_dir))
     if config.trees_dir is not None:
         require_dir(config.trees_dir, "trees_dir")
-        trees = Checkouts(CheckoutConfig(cache_dir=config.cache_dir / "checkouts",
-                                         trees_dir=config.trees_dir))
-        instances = [i for i in instances if trees.tree_for(i.instance_id) is None]
+        instances = [i for i in instances if checkouts.tree_for(i.instance_id) is None]
         if not instances:
             return
     if config.repos_dir is None:
@@ -96,8 +98,6 @@ def check_repos(config: PipelineConfig, instances: list[Instance]) -> None:
         raise InputError(f"repos_dir is not set and the stages need the repositories{hint}",
                          field="repos_dir")
     require_dir(config.repos_dir, "repos_dir")
-    checkouts = Checkouts(CheckoutConfig(cache_dir=config.cache_dir / "checkouts",
-                                         repos_dir=config.repos_dir))
     needed = Counter(i.repo for i in instances)
     missing = []
     for repo, count in sorted(needed.items()):
