@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from swepipe.store.call_cache import CallCache, fail_waiters
+from swepipe.store.call_cache import CallCache
 from swepipe.store.sql_files import load_query
 from swepipe.store.store import Store
 from swepipe.types import Completion
@@ -130,11 +130,9 @@ class SharedCallCache(CallCache):
     def __init__(self, exchange: Callable[[list[tuple[str, Completion | None]], list[str]],
                                           Awaitable[list[Completion | str | None]]],
                  wait: Callable[[str], Awaitable[Completion | None]]) -> None:
-        super().__init__(store=None)  # type: ignore[arg-type] - never queried
+        super().__init__(store=None, max_batch=None)  # type: ignore[arg-type] - never queried
         self._exchange, self._wait = exchange, wait
-        self._asking: dict[str, list[asyncio.Future[Completion | str | None]]] = {}
         self._settled: list[tuple[str, Completion | None]] = []
-        self._sender: asyncio.Task[None] | None = None
         self.round_trips = 0
 
     @classmethod
@@ -151,7 +149,7 @@ class SharedCallCache(CallCache):
             if got is None:
                 return None  # this caller makes it
             # WAIT: another caller is making it (None back: it failed; ask again)
-            hit = await self._wait(request_hash) if got == WAIT else got  # type: ignore[assignment]
+            hit = await self._wait(request_hash) if got == WAIT else got
         self._known[request_hash] = hit
         return hit.model_copy(update={"from_cache": True})
 
@@ -166,33 +164,16 @@ class SharedCallCache(CallCache):
 
     async def flush(self) -> None:
         """Send every result not yet sent (before a chunk's event loop ends)."""
-        if self._settled or self._asking:
+        if self._has_work():
             self._kick()
-        while self._sender is not None and not self._sender.done():
-            await self._sender
+        while self._flush is not None and not self._flush.done():
+            await self._flush
 
-    def _ask(self, request_hash: str) -> asyncio.Future[Completion | str | None]:
-        future = asyncio.get_running_loop().create_future()
-        self._asking.setdefault(request_hash, []).append(future)
-        self._kick()
-        return future
+    def _has_work(self) -> bool:
+        return bool(self._pending or self._settled)
 
-    def _kick(self) -> None:
-        if self._sender is None or self._sender.done():
-            self._sender = asyncio.get_running_loop().create_task(self._send())
-
-    async def _send(self) -> None:
-        await asyncio.sleep(0)  # let this moment's other requests join
-        while self._asking or self._settled:
-            asking, self._asking = self._asking, {}
-            settled, self._settled = self._settled, []
-            self.round_trips += 1
-            try:
-                answers = await self._exchange(settled, list(asking))
-            except Exception as exc:  # noqa: BLE001 - every waiter learns why
-                fail_waiters(asking.values(), exc)
-                continue
-            for futures, answer in zip(asking.values(), answers):
-                for f in futures:
-                    if not f.done():
-                        f.set_result(answer)
+    async def _answer(self, hashes: list[str]) -> list[Completion | str | None]:
+        """One round trip: the results made since the last, and the broker's answers."""
+        settled, self._settled = self._settled, []
+        self.round_trips += 1
+        return await self._exchange(settled, hashes)

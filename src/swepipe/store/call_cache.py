@@ -20,11 +20,15 @@ from swepipe.types import Choice, Completion, Usage
 
 
 class CallCache:
-    def __init__(self, store: Store, *, max_batch: int = 5000, read_only: bool = False) -> None:
+    """Subclasses answer a batch elsewhere by overriding `_answer` (`ray_calls.SharedCallCache`
+    asks the run's broker); the batching loop is this class's."""
+
+    def __init__(self, store: Store, *, max_batch: int | None = 5000,
+                 read_only: bool = False) -> None:
         self.store, self.read_only = store, read_only
-        self.max_batch = max_batch
+        self.max_batch = max_batch  # None: every waiting hash in one batch
         self._known: dict[str, Completion] = {}
-        self._pending: dict[str, list[asyncio.Future[Completion | None]]] = {}
+        self._pending: dict[str, list[asyncio.Future[Any]]] = {}
         self._flush: asyncio.Task[None] | None = None
         self.queries = 0
 
@@ -44,30 +48,47 @@ class CallCache:
     async def lookup(self, request_hash: str) -> Completion | None:
         if request_hash in self._known:
             return self._known[request_hash]
-        future: asyncio.Future[Completion | None] = asyncio.get_running_loop().create_future()
+        return await self._ask(request_hash)
+
+    def _ask(self, request_hash: str) -> asyncio.Future[Any]:
+        """A future for this hash's answer, sent with the next batch."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending.setdefault(request_hash, []).append(future)
+        self._kick()
+        return future
+
+    def _kick(self) -> None:
         if self._flush is None or self._flush.done():
-            self._flush = asyncio.create_task(self._run_batches())
-        return await future
+            self._flush = asyncio.get_running_loop().create_task(self._run_batches())
+
+    def _has_work(self) -> bool:
+        """Whether the batching loop has something to send."""
+        return bool(self._pending)
 
     async def _run_batches(self) -> None:
         await asyncio.sleep(0)  # let the other calls of this moment enqueue their hashes
-        while self._pending:
+        while self._has_work():
             hashes = list(self._pending)[: self.max_batch]
-            waiting = {h: self._pending.pop(h) for h in hashes}
+            waiting = [self._pending.pop(h) for h in hashes]
             try:
-                found = await asyncio.to_thread(self._query, hashes)
+                answers = await self._answer(hashes)
             except Exception as exc:  # noqa: BLE001 - every waiter learns why
-                fail_waiters(waiting.values(), exc)
+                fail_waiters(waiting, exc)
                 continue
-            for h, futures in waiting.items():
-                # a call made by this process while the query ran is as good as a stored one
-                hit = found.get(h) or self._known.get(h)
-                if hit is not None:
-                    self._known[h] = hit
+            for futures, answer in zip(waiting, answers):
                 for f in futures:
                     if not f.done():
-                        f.set_result(hit)
+                        f.set_result(answer)
+
+    async def _answer(self, hashes: list[str]) -> list[Any]:
+        """One batch's answers, in the order of `hashes`: here the store's (None: not stored)."""
+        found = await asyncio.to_thread(self._query, hashes)
+        for h in hashes:
+            # a call made by this process while the query ran is as good as a stored one
+            hit = found.get(h) or self._known.get(h)
+            if hit is not None:
+                self._known[h] = hit
+        return [self._known.get(h) for h in hashes]
 
     def _query(self, hashes: list[str]) -> dict[str, Completion]:
         self.queries += 1
