@@ -69,3 +69,19 @@ class FirstSelector:
         chosen = patches[0] if patches else None
         return Selection(chosen_sample_idx=chosen.sample_idx if chosen else None,
                          patch=chosen.diff if chosen else "", method="first")
+
+
+class ImageConfig(ComponentConfig):
+    component: str = "tests.experiments.components:ImageSelector"
+
+
+class ImageSelector(FirstSelector):
+    """Selects the first patch and notes the image its executor already knows (Docker)."""
+
+    Config = ImageConfig
+
+    async def select(self, instance: Instance, patches: list[Patch],
+                     ctx: StageContext) -> Selection:
+        chosen = await super().select(instance, patches, ctx)
+        return chosen.model_copy(update={
+            "rationale": f"image: {getattr(ctx.executor, 'image', None)}"})

@@ -255,3 +255,24 @@ def test_docker_execution_without_the_harness_images_is_refused_before_anything_
     assert "no harness image for 4 of 4 instances (demo__pkg-" in err or "no Docker daemon" in err
     assert stage_rows(store) == 0
     assert run(store, overrides) == 0  # the local sandbox needs no image
+
+
+def test_each_harness_image_is_found_once_for_the_grid_and_its_runs(pipeline, tmp_path):
+    # a docker CLI that logs its calls and finds every image
+    store, overrides = pipeline
+    log = tmp_path / "docker.log"
+    fake = tmp_path / "fake-docker"
+    fake.write_text(f'#!/bin/sh\necho "$*" >> {log}\necho 27.0\n')
+    fake.chmod(0o755)
+    assert run(store, [*without(overrides, "select.component"),
+                       "select.component=tests.experiments.components:ImageSelector",
+                       "execution=docker", f"docker.docker={fake}",
+                       "hypers={generate.code_version: ['1', '2']}"]) == 0
+    inspected = [line for line in log.read_text().splitlines() if line.startswith("image ")]
+    assert sorted(inspected) == [f"image inspect --format {{{{.Id}}}} "
+                                 f"sweb.eval.x86_64.demo__pkg-{i}:latest" for i in range(4)]
+    # the runs' executors hold the images the checks found
+    rows = store.query("SELECT config_hash, instance_id, rationale FROM selections").to_pylist()
+    assert len(rows) == 8  # 2 configs x 4 instances
+    assert {(r["instance_id"], r["rationale"]) for r in rows} == {
+        (f"demo__pkg-{i}", f"image: sweb.eval.x86_64.demo__pkg-{i}:latest") for i in range(4)}

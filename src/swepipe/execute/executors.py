@@ -61,7 +61,10 @@ class Executors:
         fail naming those missing, rather than recording them as failed runs one by one."""
         if self.kind != "docker":
             return
-        ids = sorted(set(instance_ids))
+        asked = set(instance_ids)
+        # an image found by an earlier prepare (a run's checks, an earlier config of its grid)
+        # is not looked up again
+        ids = sorted(asked - {i for i, e in self._docker.items() if e.image is not None})
         c = self.docker_config
 
         def one(instance_id: str) -> tuple[str, str | ExecutionError]:
@@ -75,7 +78,7 @@ class Executors:
         missing = {i: r for i, r in found.items() if isinstance(r, ExecutionError)}
         if missing:
             first = next(iter(missing.values()))
-            raise ExecutionError(f"no harness image for {len(missing)} of {len(ids)} instances "
+            raise ExecutionError(f"no harness image for {len(missing)} of {len(asked)} instances "
                                  f"({', '.join(list(missing)[:5])}"
                                  f"{', ...' if len(missing) > 5 else ''}): {first}")
         for instance_id, image in found.items():

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from swepipe.execute.executors import Executors
     from swepipe.experiments.config import PipelineConfig
     from swepipe.experiments.runner import InstanceOutcome, Runner
     from swepipe.store.store import Store
@@ -38,8 +39,8 @@ def progress_table(runner: Runner, total: int) -> Table:
     return table
 
 
-async def run_config(store: Store, config: PipelineConfig, *,
-                     live: bool = True) -> tuple[list[InstanceOutcome], Runner]:
+async def run_config(store: Store, config: PipelineConfig, *, live: bool = True,
+                     executors: Executors | None = None) -> tuple[list[InstanceOutcome], Runner]:
     import asyncio
 
     from rich.console import Console
@@ -47,7 +48,7 @@ async def run_config(store: Store, config: PipelineConfig, *,
 
     from swepipe.experiments.runner import Runner
 
-    async with Runner.open(store, config) as runner:
+    async with Runner.open(store, config, executors=executors) as runner:
         instances = runner.instances()
         console = Console(stderr=True)
         if live and console.is_terminal:
@@ -153,11 +154,12 @@ def run_pipeline(store: Store, config: PipelineConfig, *, executor: str = "local
     result's stored error. Returns how many instances had a failed stage."""
     from swepipe import event_loop
     from swepipe.experiments.config import build_stages, expand_hypers, grid_labels
-    from swepipe.experiments.preflight import check_run, failure_lines
+    from swepipe.experiments.preflight import check_run, docker_executors, failure_lines
 
-    variants, probed = expand_hypers(config), set()
+    variants, probed, shared = expand_hypers(config), set(), {}
     for variant in variants:  # every config of the grid is checked before any runs
-        check_run(store, variant, build_stages(variant), probed=probed)
+        check_run(store, variant, build_stages(variant), probed=probed,
+                  executors=docker_executors(variant, shared))
     failed = 0
     for label, variant in zip(grid_labels(config), variants):
         if len(variants) > 1:
@@ -167,7 +169,8 @@ def run_pipeline(store: Store, config: PipelineConfig, *, executor: str = "local
 
             outcomes = run_with_ray(store, variant, workers=workers, chunk_size=chunk_size)
         else:
-            outcomes, _ = event_loop.run(run_config(store, variant))
+            outcomes, _ = event_loop.run(run_config(
+                store, variant, executors=docker_executors(variant, shared)))
         failed += sum(o.failed for o in outcomes)
         for line in failure_lines(outcomes):
             print(line, file=sys.stderr)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from swepipe.errors import InputError
 
 if TYPE_CHECKING:
+    from swepipe.execute.executors import Executors
     from swepipe.experiments.config import BuiltStage, PipelineConfig
     from swepipe.experiments.runner import InstanceOutcome
     from swepipe.models.settings import EndpointSettings
@@ -37,15 +38,17 @@ PROBE_TIMEOUT_S = 4.0
 
 
 def check_run(store: Store, config: PipelineConfig, stages: dict[str, BuiltStage], *,
-              probed: set[str] | None = None) -> list[Instance]:
-    """The run's instances, after checking the dataset, `repos_dir` and the endpoints (those
+              probed: set[str] | None = None,
+              executors: Executors | None = None) -> list[Instance]:
+    """The run's instances, after checking the dataset, `repos_dir`, the harness images (found
+    by `executors`, which keeps them for the run: `docker_executors`) and the endpoints (those
     not in `probed`, which collects what was probed)."""
     instances = check_dataset(store, config)
     if any(getattr(b.component, "needs_repo", True) for b in stages.values()):
         check_repos(config, instances)
     computing = stages_to_compute(store, config, stages, instances)
     if config.execution == "docker" and computing:
-        check_images(config, instances)
+        check_images(config, instances, executors)
     calling = stages if config.embedder is not None else {
         s: b for s, b in stages.items() if s in computing}
     for key, endpoint in endpoints(config, calling):
@@ -111,16 +114,34 @@ def check_repos(config: PipelineConfig, instances: list[Instance]) -> None:
                          field="repos_dir")
 
 
-def check_images(config: PipelineConfig, instances: list[Instance]) -> None:
+def check_images(config: PipelineConfig, instances: list[Instance],
+                 executors: Executors | None = None) -> None:
     """With `execution = "docker"`, every instance's harness image is on the daemon (or pulled,
-    with `docker.pull`): else each stage that runs tests would fail, or fall back, per instance."""
+    with `docker.pull`): else each stage that runs tests would fail, or fall back, per instance.
+    The images found stay in `executors` (a new one if None), for the run to use."""
     from swepipe.errors import ExecutionError
     from swepipe.execute.executors import Executors
 
+    if executors is None:
+        executors = Executors("docker", docker=config.docker)
     try:
-        Executors("docker", docker=config.docker).prepare(i.instance_id for i in instances)
+        executors.prepare(i.instance_id for i in instances)
     except ExecutionError as exc:
         raise InputError(f"execution=docker: {exc}", field="execution") from None
+
+
+def docker_executors(config: PipelineConfig, shared: dict[str, Executors]) -> Executors | None:
+    """With `execution = "docker"`, the run's `Executors`: one per distinct `docker` settings,
+    kept in `shared`, so that the configs of a grid and the runs after their checks find each
+    harness image once (None for local execution)."""
+    from swepipe.execute.executors import Executors
+
+    if config.execution != "docker":
+        return None
+    key = config.docker.model_dump_json()
+    if key not in shared:
+        shared[key] = Executors("docker", docker=config.docker)
+    return shared[key]
 
 
 def stages_to_compute(store: Store, config: PipelineConfig, stages: dict[str, BuiltStage],

@@ -79,7 +79,7 @@ class Runner:
     def __init__(self, view: RunStore, config: PipelineConfig,
                  stages: dict[StageName, BuiltStage], services: dict[str, ModelService],
                  run_id: str, *, embedder: EndpointEmbedder | None = None,
-                 store: Store | None = None) -> None:
+                 store: Store | None = None, executors: Executors | None = None) -> None:
         # every read and write of the store goes through `view` (experiments/run_store.py);
         # `store` is only the driver's, for listing instances (None on a Ray worker)
         self.store, self.config, self.stages = store, config, stages
@@ -92,16 +92,17 @@ class Runner:
         self.checkouts = Checkouts(CheckoutConfig(cache_dir=config.cache_dir / "checkouts",
                                                   repos_dir=config.repos_dir,
                                                   trees_dir=config.trees_dir))
-        self.executors = Executors(config.execution, sandbox=config.sandbox,
-                                   docker=config.docker)
+        # given: the run's checks found the harness images in it (preflight.docker_executors)
+        self.executors = executors if executors is not None else Executors(
+            config.execution, sandbox=config.sandbox, docker=config.docker)
         # selectors that run tests on candidates read and extend the matrix in `test_runs`
         self.test_matrix = view.test_matrix()
         self.embedder = embedder
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, store: Store, config: PipelineConfig, *,
-                   run_id: str | None = None) -> AsyncIterator[Runner]:
+    async def open(cls, store: Store, config: PipelineConfig, *, run_id: str | None = None,
+                   executors: Executors | None = None) -> AsyncIterator[Runner]:
         """A local run on `store`: registers the run, and marks it finished when the block ends."""
         stages = build_stages(config)
         run_id = run_id or uuid.uuid4().hex[:12]
@@ -110,7 +111,7 @@ class Runner:
         async with StoreWriter(store) as writer:
             try:
                 async with cls.started(StoreRunStore(store, writer), config, stages, run_id,
-                                       store=store) as runner:
+                                       store=store, executors=executors) as runner:
                     yield runner
                 status = "finished"
             except (KeyboardInterrupt, asyncio.CancelledError):
@@ -124,7 +125,8 @@ class Runner:
     @asynccontextmanager
     async def started(cls, view: RunStore, config: PipelineConfig,
                       stages: dict[StageName, BuiltStage], run_id: str, *,
-                      store: Store | None = None) -> AsyncIterator[Runner]:
+                      store: Store | None = None,
+                      executors: Executors | None = None) -> AsyncIterator[Runner]:
         """A runner on `view` with its model services and embedder open (what a local run and a
         Ray worker share); every call's row is handed to the writer before the block ends."""
         async with AsyncExitStack() as stack:
@@ -138,7 +140,7 @@ class Runner:
                 embedder = await _embedder(stack, config, services)
             try:
                 yield cls(view, config, stages, services, run_id, embedder=embedder,
-                          store=store)
+                          store=store, executors=executors)
             finally:
                 for service in services.values():
                     await service.drain()
