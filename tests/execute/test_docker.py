@@ -21,7 +21,7 @@ from tests.execute.harness_image import instance_image, require_daemon
 from swepipe.cli import main
 from swepipe.datasets.ingest import ingest_instances
 from swepipe.errors import ExecutionError
-from swepipe.execute.docker import DockerConfig, DockerExecutor
+from swepipe.execute.docker import DockerConfig, DockerExecutor, _apply_script
 from swepipe.execute.docker_images import image_names, resolve_image
 from swepipe.execute.docker_reaper import OWNER_LABEL, owner_tag, reap_orphans
 from swepipe.execute.evaluate import evaluate
@@ -84,6 +84,33 @@ def test_image_names_follow_swebench_conventions():
     assert image_names("django__django-11099") == (
         "sweb.eval.x86_64.django__django-11099:latest",
         "swebench/sweb.eval.x86_64.django_1776_django-11099:latest")
+
+
+def test_the_apply_script_checks_each_path_for_symlinks_with_the_path_quoted(tmp_path):
+    # the script's symlink checks need no image: run them with the host's bash in a workdir
+    work, outside = tmp_path / "testbed", tmp_path / "outside"
+    (work / "pkg").mkdir(parents=True)
+    outside.mkdir()
+    (work / "out").symlink_to(outside)
+    (work / "pkg" / "alias.py").symlink_to("mod.py")
+
+    def apply(*paths: str) -> subprocess.CompletedProcess:
+        diff = "".join(f"--- a/{p}\n+++ b/{p}\n@@ -1 +1 @@\n-a\n+b\n" for p in paths)
+        return subprocess.run(["bash", "-c", _apply_script({"candidate": diff}, str(work))],
+                              capture_output=True, text=True, cwd=tmp_path)
+
+    through = apply("pkg/ok.py", "out/evil.py")
+    assert through.returncode == 98 and through.stderr == (
+        f"swepipe: candidate: path out/evil.py resolves outside the repository (to "
+        f"{outside.resolve()}/evil.py) through a symlink\n")
+    link = apply("pkg/alias.py")
+    assert link.returncode == 98 and link.stderr == (
+        "swepipe: candidate: diff touches pkg/alias.py, a symlink in the working copy; diffs "
+        "with symlinks are refused\n")
+    # a path the shell would expand passes the checks as text; only the (absent) diff fails
+    odd = apply("pkg/$(touch pwned) `touch pwned2` x.py")
+    assert odd.returncode == 97 and "swepipe: candidate did not apply" in odd.stderr
+    assert not list(tmp_path.rglob("pwned*"))
 
 
 async def test_without_a_daemon_nothing_runs_and_the_error_says_why(store, tmp_path):
@@ -198,7 +225,7 @@ async def test_a_failed_copy_or_apply_step_is_an_error_and_leaves_nothing(harnes
 _OWNER = """
 import asyncio, sys
 from pathlib import Path
-from swepipe.execute.docker import DockerConfig, DockerExecutor
+from swepipe.execute.docker import DockerConfig, DockerExecutor, _apply_script
 ex = DockerExecutor(sys.argv[1], DockerConfig(labels={"swepipe.test": sys.argv[2]}))
 asyncio.run(ex.run(Path(sys.argv[3]), ["sleep", "300"], timeout_s=600))
 """

@@ -107,25 +107,25 @@ def _tar(entries: dict[str, str]) -> bytes:
     return buf.getvalue()
 
 
+# `swepipe_check PATCH PATH`: exit `_UNSAFE` when PATH is, or resolves outside the workdir $W
+# through, a symlink there (defined once in the apply script, called per path)
+_CHECK_FUNCTION = (
+    'swepipe_check() { t=$(realpath -m -- "$W/$2"); case "$t" in "$W"|"$W"/*) ;; *) '
+    'echo "swepipe: $1: path $2 resolves outside the repository (to $t) through a symlink" >&2; '
+    f'exit {_UNSAFE};; esac; if [ -L "$W/$2" ]; then echo "swepipe: $1: diff touches $2, a '
+    f'symlink in the working copy; diffs with symlinks are refused" >&2; exit {_UNSAFE}; fi; }}')
+
+
 def _symlink_checks(name: str, diff: str) -> list[str]:
     """Shell lines refusing `diff` when a path it names is a symlink in the image's checkout or
     resolves outside it through one: `patch.safety`'s checks that need the checkout, which the
     host may not have (`evaluate --executor docker` without `--repos-dir`)."""
-    lines = []
-    for path in diff_paths(diff):
-        q = shlex.quote(path)
-        lines.append(
-            f'p={q}; t=$(realpath -m -- "$W/$p"); case "$t" in "$W"|"$W"/*) ;; *) '
-            f'echo "swepipe: {name}: path $p resolves outside the repository (to $t) through a '
-            f'symlink" >&2; exit {_UNSAFE};; esac; if [ -L "$W/$p" ]; then echo "swepipe: '
-            f'{name}: diff touches $p, a symlink in the working copy; diffs with symlinks are '
-            f'refused" >&2; exit {_UNSAFE}; fi')
-    return lines
+    return [f"swepipe_check {shlex.quote(name)} {shlex.quote(path)}" for path in diff_paths(diff)]
 
 
 def _apply_script(patches: dict[str, str], workdir: str) -> str:
     # without the exit a missing workdir would leave the patches applied in the image's WORKDIR
-    lines = [f"cd {shlex.quote(workdir)} || exit 2", "W=$(pwd -P)"]
+    lines = [f"cd {shlex.quote(workdir)} || exit 2", "W=$(pwd -P)", _CHECK_FUNCTION]
     for name, diff in patches.items():
         p = f"/tmp/swepipe/{name}.diff"
         lines += _symlink_checks(name, diff)  # before each: an earlier patch may add a link
