@@ -68,27 +68,38 @@ async def evaluate(store: Store, executor: Executor | Executors, repos_dir: Path
     await asyncio.to_thread(executors.prepare, (r["instance_id"] for r in todo))
     checkouts = (Checkouts(CheckoutConfig(cache_dir=cache_dir, repos_dir=repos_dir))
                  if repos_dir is not None else None)
-    gate = asyncio.Semaphore(concurrency)
     report = EvaluateReport(len(todo), 0, 0)
     with tempfile.TemporaryDirectory(prefix="swepipe-no-checkout-") as empty:
-        await asyncio.gather(*(_evaluate_one(store, row, executors, checkouts, Path(empty), gate,
-                                             tests, report) for row in todo))
+        run = _Evaluation(store, executors, checkouts, Path(empty),
+                          asyncio.Semaphore(concurrency), tests, report)
+        await asyncio.gather(*(run.one(row) for row in todo))
     return report
 
 
-async def _evaluate_one(store: Store, row: dict, executors: Executors,
-                        checkouts: Checkouts | None, empty: Path, gate: asyncio.Semaphore,
-                        tests: GoldTestConfig | None, report: EvaluateReport) -> None:
-    instance = _instance(store, row["instance_id"], row["revision"])
-    async with gate:
-        repo = (await checkouts.checkout_async(instance.repo, instance.base_commit)
-                if checkouts is not None else empty)
-        runner = executors(instance)
-        result = await run_gold_tests(instance, row["diff"], runner, repo, tests)
-    report.resolved += result.resolved
-    report.errors += result.status != "ok"
-    rows = test_run_rows(instance.instance_id, row["run_hash"], result, type(runner).__name__)
-    await asyncio.to_thread(_commit, store, rows)
+@dataclass
+class _Evaluation:
+    """What the candidates of one `evaluate` share."""
+
+    store: Store
+    executors: Executors
+    checkouts: Checkouts | None
+    empty: Path  # the repository argument without checkouts (the image holds the code)
+    gate: asyncio.Semaphore
+    tests: GoldTestConfig | None
+    report: EvaluateReport
+
+    async def one(self, row: dict) -> None:
+        """Run one candidate's gold tests, count it in `report` and commit its rows."""
+        instance = _instance(self.store, row["instance_id"], row["revision"])
+        async with self.gate:
+            repo = (await self.checkouts.checkout_async(instance.repo, instance.base_commit)
+                    if self.checkouts is not None else self.empty)
+            runner = self.executors(instance)
+            result = await run_gold_tests(instance, row["diff"], runner, repo, self.tests)
+        self.report.resolved += result.resolved
+        self.report.errors += result.status != "ok"
+        rows = test_run_rows(instance.instance_id, row["run_hash"], result, type(runner).__name__)
+        await asyncio.to_thread(_commit, self.store, rows)
 
 
 def _commit(store: Store, rows: list[dict]) -> None:
