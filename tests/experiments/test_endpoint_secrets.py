@@ -18,7 +18,7 @@ from swepipe.models.scripted_rules import Rule, RuleError
 from swepipe.store.exchange import export_store
 from swepipe.types import Instance
 
-from tests.experiments.test_runner import DIFF, make_pkg_repo
+from tests.experiments.pkg import DIFF, make_pkg_repo
 
 PASSWORD, QUERY_KEY, TOKEN = "pw-5e3cr3t-1", "qk-5e3cr3t-2", "tk-5e3cr3t-3"
 

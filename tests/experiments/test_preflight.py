@@ -11,15 +11,13 @@ from swepipe.cli import main
 from swepipe.models import ScriptedServer
 from swepipe.models.scripted_rules import Script
 
-from tests.experiments.test_runner import setup  # noqa: F401 - the fixture
-
 
 def run(store, overrides, *extra):
     return main(["--store", str(store.path), "run", "pipeline.toml", *overrides, *extra])
 
 
 @pytest.fixture
-def pipeline(setup, tmp_path, monkeypatch):  # noqa: F811
+def pipeline(setup, tmp_path, monkeypatch):
     store, overrides = setup
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pipeline.toml").write_text('name = "t"\n')
@@ -152,7 +150,7 @@ def test_an_endpoint_that_is_not_an_openai_root_is_refused(pipeline, capsys):
             in err)
 
 
-def test_run_pipeline_shows_live_progress_on_a_terminal(setup, capsys, monkeypatch):  # noqa: F811
+def test_run_pipeline_shows_live_progress_on_a_terminal(setup, capsys, monkeypatch):
     # what the demo and `swepipe run` call: on a terminal the table is redrawn while it runs
     from swepipe.experiments.commands import run_pipeline
     from swepipe.experiments.config import load_config

@@ -19,14 +19,13 @@ from swepipe.experiments.ray_worker import Chunk, PipelineWorker
 from swepipe.experiments.runner import StageCounts
 from swepipe.store import Store
 from swepipe.store.results import result_tables
-from swepipe.types import STAGES, Instance
-from tests.experiments.test_runner import DIFF, make_pkg_repo
+from swepipe.types import STAGES
+from tests.experiments.pkg import DIFF, make_pkg_repo, pipeline_overrides, pkg_instances
 
-def _store(tmp_path, name: str, repos, commit: str) -> Store:
+
+def _store(tmp_path, name: str, commit: str) -> Store:
     store = Store(tmp_path / f"{name}.duckdb", lock_timeout_s=20)
-    ingest_instances(store, [Instance(instance_id=f"demo__pkg-{i}", repo="demo/pkg",
-                                      base_commit=commit, problem_statement=f"f returns 1 (case {i})",
-                                      patch=DIFF) for i in range(6)], "mini", "test")
+    ingest_instances(store, pkg_instances(commit, 6), "mini", "test")
     return store
 
 
@@ -34,16 +33,7 @@ def _store(tmp_path, name: str, repos, commit: str) -> Store:
 def pipeline(tmp_path):
     repos = tmp_path / "repos"
     commit = make_pkg_repo(repos)
-    script = tmp_path / "script.yaml"
-    script.write_text("rules:\n  - pattern: Which file\n    reply: pkg/mod.py\n"
-                      "  - pattern: write a diff\n    reply: |\n" +
-                      "".join(f"      {line}\n" for line in DIFF.splitlines()))
-    overrides = [f"repos_dir={repos}", f"cache_dir={tmp_path / 'cache'}", "dataset=mini",
-                 f"model.script={script}",
-                 "localize.component=tests.experiments.components:AskFileLocalizer",
-                 "generate.component=tests.experiments.components:SampleDiffGenerator",
-                 "select.component=tests.experiments.components:FirstSelector"]
-    return lambda name: _store(tmp_path, name, repos, commit), overrides
+    return lambda name: _store(tmp_path, name, commit), pipeline_overrides(tmp_path, repos)
 
 
 def _rows(store: Store) -> dict[str, list[tuple]]:

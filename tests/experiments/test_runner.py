@@ -1,40 +1,8 @@
-from pathlib import Path
-
-import pytest
-
 from swepipe.datasets.ingest import ingest_instances
 from swepipe.experiments.commands import run_config
 from swepipe.experiments.config import build_stages, expand_hypers, load_config
-from swepipe.types import Instance
 
-from tests.repos.gitrepo import make_repo
-
-DIFF = ("diff --git a/pkg/mod.py b/pkg/mod.py\n--- a/pkg/mod.py\n+++ b/pkg/mod.py\n"
-        "@@ -1,2 +1,2 @@\n def f():\n-    return 1\n+    return 2\n")
-
-
-def make_pkg_repo(repos_dir: Path) -> str:
-    return make_repo(repos_dir / "demo__pkg", {"pkg/mod.py": "def f():\n    return 1\n"})
-
-
-@pytest.fixture
-def setup(tmp_path, store):
-    repos = tmp_path / "repos"
-    commit = make_pkg_repo(repos)
-    instances = [Instance(instance_id=f"demo__pkg-{i}", repo="demo/pkg", base_commit=commit,
-                          problem_statement=f"f returns 1 (case {i})", patch=DIFF)
-                 for i in range(4)]
-    ingest_instances(store, instances, "mini", "test")
-    script = tmp_path / "script.yaml"
-    script.write_text("rules:\n  - pattern: Which file\n    reply: pkg/mod.py\n"
-                      "  - pattern: write a diff\n    reply: |\n" +
-                      "".join(f"      {line}\n" for line in DIFF.splitlines()))
-    overrides = [f"repos_dir={repos}", f"cache_dir={tmp_path / 'cache'}", "dataset=mini",
-                 f"model.script={script}",
-                 "localize.component=tests.experiments.components:AskFileLocalizer",
-                 "generate.component=tests.experiments.components:SampleDiffGenerator",
-                 "select.component=tests.experiments.components:FirstSelector"]
-    return store, overrides
+from tests.experiments.pkg import DIFF
 
 
 async def test_pipeline_runs_end_to_end_and_resumes_without_calls(setup):
