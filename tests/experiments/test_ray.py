@@ -11,6 +11,7 @@ import asyncio
 import pytest
 
 from swepipe.datasets.ingest import ingest_instances, load_instances
+from swepipe.errors import InputError
 from swepipe.experiments.commands import run_config
 from swepipe.experiments.config import build_stages, load_config
 from swepipe.experiments.ray_executor import _absolute_paths, commit_chunk, plan, run_with_ray
@@ -106,6 +107,16 @@ def test_ray_resume_reuses_cached_stages_and_stored_calls(ray_session, pipeline)
     # workers, so no call is repeated (as the local runner's call cache does)
     assert _fresh_calls(store, "changed") == 0
     assert [o.selection.patch for o in outcomes] == [DIFF] * 6
+
+
+def test_a_ray_run_over_no_matching_instances_is_refused_before_it_is_registered(pipeline):
+    pytest.importorskip("ray", reason="ray is an optional extra (pip install swepipe[ray])")
+    make_store, overrides = pipeline
+    store = make_store("empty")
+    config = load_config(None, [*overrides, 'instances=["demo__pkg-9"]'])
+    with pytest.raises(InputError, match="dataset 'mini' has no matching instances"):
+        run_with_ray(store, config, workers=1, quiet=True)
+    assert store.query("SELECT count(*) AS n FROM runs").to_pylist() == [{"n": 0}]
 
 
 def test_a_bundled_script_name_stays_a_name_and_a_script_file_becomes_absolute(tmp_path,

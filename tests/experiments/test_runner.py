@@ -1,6 +1,10 @@
+import pytest
+
 from swepipe.datasets.ingest import ingest_instances
+from swepipe.errors import InputError
 from swepipe.experiments.commands import run_config
 from swepipe.experiments.config import build_stages, expand_hypers, load_config
+from swepipe.experiments.runner import select_instances
 
 from tests.experiments.pkg import DIFF
 
@@ -44,6 +48,17 @@ async def test_failed_stage_is_recorded_and_stops_that_instance_only(setup, tmp_
     row = store.query("SELECT error_class, error_message FROM stage_runs WHERE status = 'failed'"
                       ).to_pylist()
     assert row[0]["error_class"] == "ValueError" and "does not exist" in row[0]["error_message"]
+
+
+async def test_a_run_over_no_matching_instances_is_refused(setup):
+    store, overrides = setup
+    config = load_config(None, [*overrides, 'instances=["demo__pkg-9"]'])
+    with pytest.raises(InputError, match="dataset 'mini' has no matching instances"):
+        select_instances(store, config)
+    with pytest.raises(InputError, match="dataset 'mini' has no matching instances"):
+        await run_config(store, config, live=False)
+    assert store.query("SELECT status FROM runs").to_pylist() == [{"status": "failed"}]
+    assert len(select_instances(store, load_config(None, [*overrides, "limit=2"]))) == 2
 
 
 def test_stage_hashes_chain_and_hypers_expand(setup):

@@ -28,13 +28,12 @@ import uuid
 from typing import Any
 
 
-from swepipe.datasets.ingest import load_instances
 from swepipe.errors import InputError
 from swepipe.experiments.config import BuiltStage, PipelineConfig, build_stages
 from swepipe.experiments.ray_calls import CallBroker
 from swepipe.experiments.ray_worker import Chunk, ChunkResult, PipelineWorker, WorkItem
 from swepipe.experiments.runner import (InstanceOutcome, StageCounts, finish_run,
-                                        register_run)
+                                        register_run, select_instances)
 from swepipe.models.scripted_rules import NAMED_SCRIPTS
 from swepipe.select.test_matrix import snapshot_rows
 from swepipe.store.stage_cache import StageCache, StageResult
@@ -57,10 +56,7 @@ def run_with_ray(store: Store, config: PipelineConfig, workers: int = 2, *,
     config = _absolute_paths(config)
     stages = build_stages(config)
     run_id = run_id or uuid.uuid4().hex[:12]
-    instances = load_instances(store, config.dataset, config.instances, config.limit)
-    if not instances:
-        raise InputError(f"dataset {config.dataset!r} has no matching instances "
-                         "(run `swepipe ingest` first)", field="dataset")
+    instances = select_instances(store, config)
     register_run(store, config, stages, run_id)
     started, status = time.perf_counter(), "failed"
     counts = {s: StageCounts() for s in STAGES}

@@ -146,12 +146,7 @@ class Runner:
                     await service.drain()
 
     def instances(self) -> list[Instance]:
-        found = load_instances(self.store, self.config.dataset, self.config.instances,
-                               self.config.limit)
-        if not found:
-            raise InputError(f"dataset {self.config.dataset!r} has no matching instances "
-                             "(run `swepipe ingest` first)", field="dataset")
-        return found
+        return select_instances(self.store, self.config)
 
     def _context(self, stage: StageName, instance: Instance, repo_dir: Any) -> StageContext:
         built = self.stages[stage]
@@ -214,6 +209,16 @@ class Runner:
                 "cache_hits": sum(s.hits for s in self.services.values()),
                 "prompt_tokens": sum(s.prompt_tokens for s in self.services.values()),
                 "completion_tokens": sum(s.completion_tokens for s in self.services.values())}
+
+
+def select_instances(store: Store, config: PipelineConfig) -> list[Instance]:
+    """The instances `config` runs over: its dataset's, filtered by `instances` and `limit`
+    (what a local and a Ray run start from); InputError when none match."""
+    found = load_instances(store, config.dataset, config.instances, config.limit)
+    if not found:
+        raise InputError(f"dataset {config.dataset!r} has no matching instances "
+                         "(run `swepipe ingest` first)", field="dataset")
+    return found
 
 
 def register_run(store: Store, config: PipelineConfig, stages: dict[StageName, BuiltStage],
