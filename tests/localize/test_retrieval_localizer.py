@@ -12,7 +12,7 @@ from swepipe.localize.file_ranking import RankingConfig
 from swepipe.localize.retrieval import RetrievalLocalizer, RetrievalLocalizerConfig
 from swepipe.models.scripted_rules import embed_text
 from swepipe.protocols import Localizer, StageContext
-from swepipe.repos import build_pool  # few files: chunked in this process, where patches reach
+from swepipe.repos import block_reuse, build_pool  # few files: built here, where patches reach
 from swepipe.repos.checkout import CheckoutConfig, Checkouts
 from swepipe.repos.chunks import ChunkConfig, chunk_source, chunk_text
 from swepipe.repos.files import list_files
@@ -89,12 +89,14 @@ async def test_a_second_commit_indexes_only_changed_files_and_ranks_as_if_alone(
                                     repos_dir=tmp_path / "repos")).checkout("acme/shop", sha)
     later = instance.model_copy(update={"instance_id": "acme__shop-2", "base_commit": sha})
     chunked: list[str] = []
+    monkeypatch.setattr(block_reuse, "_memos", {})  # no blocks remembered from other tests
     real = build_pool.chunk_source
-    monkeypatch.setattr(build_pool, "chunk_source",
-                        lambda path, *a, **kw: chunked.append(path) or real(path, *a, **kw))
+    for module in (build_pool, block_reuse):  # files chunked whole, and top-level blocks
+        monkeypatch.setattr(module, "chunk_source",
+                            lambda path, *a, **kw: chunked.append(path) or real(path, *a, **kw))
     shared = await RetrievalLocalizer(config).locate(later, StageContext(model=None,
                                                                          repo_dir=tree))
-    assert chunked == ["shop/shipping.py"]  # the one changed file, nothing else
+    assert set(chunked) == {"shop/shipping.py"}  # the one changed file, nothing else
     assert len(built(config, "views")) == 2 and len(built(config, "segments")) == 2
     alone = await RetrievalLocalizer(config.model_copy(update={
         "index_dir": tmp_path / "alone"})).locate(later, StageContext(model=None,

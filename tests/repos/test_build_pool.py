@@ -8,7 +8,7 @@ import pytest
 
 from swepipe.errors import StoreError
 from swepipe.localize.retrieval import RetrievalLocalizerConfig
-from swepipe.repos import build_pool
+from swepipe.repos import block_reuse, build_pool
 from swepipe.repos.build_pool import run_in_workers, worker_cpu_seconds
 from swepipe.repos.chunks import ChunkConfig
 from swepipe.repos.embedders import HashingEmbedder
@@ -18,6 +18,12 @@ from tests.repos.gitrepo import SHOP_FILES, write_files
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "swepipe"
 CONFIG = RetrievalLocalizerConfig()
+
+
+@pytest.fixture(autouse=True)
+def fresh_memos(monkeypatch):
+    """Each build cuts its blocks itself (no blocks remembered from another test's build)."""
+    monkeypatch.setattr(block_reuse, "_memos", {})
 
 
 @pytest.fixture
@@ -43,8 +49,9 @@ def _files(root: Path) -> dict[str, bytes]:
 
 async def test_two_workers_write_the_segment_and_view_one_process_writes(tree, tmp_path,
                                                                          monkeypatch):
-    monkeypatch.setattr(build_pool, "POOL_MIN_FILES", 2)
+    monkeypatch.setattr(build_pool, "POOL_MIN_BYTES", 1)
     alone = await _build(tmp_path / "one", tree, workers=1)
+    block_reuse._memos.clear()  # the pooled build cuts every block again
     before = worker_cpu_seconds()
     pooled = await _build(tmp_path / "two", tree, workers=2)
     assert worker_cpu_seconds() > before  # the workers did the chunking and featurizing
@@ -65,7 +72,7 @@ async def test_few_new_files_are_built_in_process(tmp_path):
 @pytest.mark.filterwarnings("ignore:Pydantic serializer warnings")  # the store's fingerprint
 async def test_a_worker_exception_is_a_store_error_and_leaves_no_segment_or_view(
         tree, tmp_path, monkeypatch):
-    monkeypatch.setattr(build_pool, "POOL_MIN_FILES", 2)
+    monkeypatch.setattr(build_pool, "POOL_MIN_BYTES", 1)
     # a config that skipped validation: every worker fails comparing token counts with it
     broken = ChunkConfig.model_construct(max_tokens="512")
     with pytest.raises(StoreError, match=r"worker failed on batch \d+ \(swepipe/.*TypeError"):

@@ -33,14 +33,16 @@ import numpy as np
 
 from swepipe.errors import StoreError
 from swepipe.models.tokens import estimate_tokens
+from swepipe.repos.block_reuse import BlockBuild, chunk_block, memo_for, split_file
 from swepipe.repos.chunks import Chunk, ChunkConfig, chunk_source, chunk_text
 from swepipe.repos.code import CodeIntel
 from swepipe.repos.embedders import HashingEmbedder, HashingEmbedderConfig
-from swepipe.repos.lexical import SparseRows, concat_rows
+from swepipe.repos.lexical import SparseRows, concat_rows, row_range
 
-POOL_MIN_FILES = 48
-"""Fewer new files than this are built in process: below it, shipping them to the workers and
-the results back costs about what the second core saves (docs/localization.md)."""
+POOL_MIN_BYTES = 48 * 16_000
+"""Less new source than this (48 files of the development set's mean size) is built in
+process: below it, shipping it to the workers and the results back costs about what the second
+core saves (docs/localization.md)."""
 BATCHES_PER_WORKER = 10
 """More batches than workers, so that one batch of slow files does not leave a core idle
 (generated files such as sympy's rubi rules parse at a third of the usual bytes per second):
@@ -52,46 +54,82 @@ measured 4 / 10 / 20 on sympy's 8 development instances, 27.0 / 24.9 / 27.9 s; d
 class Built:
     """The chunks, token estimates and feature rows of a build's new contents."""
 
-    chunks: list[list[Chunk]]
+    chunks: list[list[Chunk] | None]
+    """Per item; None only in a block build, for a block that does not parse cleanly."""
     file_tokens: list[int]
     rows: SparseRows
 
     def texts(self) -> list[str]:
         """What the rows featurize (a served embedder embeds the same), chunks in order."""
-        return [chunk_text(c) for group in self.chunks for c in group]
+        return [chunk_text(c) for group in self.chunks if group is not None for c in group]
 
 
-def build_in_process(items: Sequence[tuple[str, bytes]], chunking: ChunkConfig,
-                     lexical: HashingEmbedder, intel: CodeIntel | None = None) -> Built:
-    """Chunk and featurize `items` (path, file bytes) in this process."""
+def build_in_process(items: Sequence[tuple[str, str | bytes]], chunking: ChunkConfig,
+                     lexical: HashingEmbedder, intel: CodeIntel | None = None, *,
+                     blocks: bool = False) -> Built:
+    """Chunk and featurize `items` (path, file text or bytes) in this process. With `blocks`,
+    each item is a top-level block (`block_reuse.chunk_block`): one that does not parse cleanly
+    gets None for chunks and no rows."""
     chunks, tokens = [], []
     for path, data in items:
-        text = data.decode("utf-8", errors="replace")
-        chunks.append(chunk_source(path, text, config=chunking, intel=intel))
+        text = data if isinstance(data, str) else data.decode("utf-8", errors="replace")
+        chunks.append(chunk_block(path, text, chunking) if blocks else
+                      chunk_source(path, text, config=chunking, intel=intel))
         tokens.append(estimate_tokens(text))
-    return Built(chunks, tokens, lexical.features([chunk_text(c) for g in chunks for c in g]))
+    return Built(chunks, tokens, lexical.features(
+        [chunk_text(c) for group in chunks if group is not None for c in group]))
 
 
-def _task(items: Sequence[tuple[str, bytes]], chunking: ChunkConfig,
-          features: HashingEmbedderConfig) -> tuple[Built, float]:
+def _task(items: Sequence[tuple[str, str | bytes]], chunking: ChunkConfig,
+          features: HashingEmbedderConfig, blocks: bool) -> tuple[Built, float]:
     """A worker's batch, with the CPU seconds it took."""
     start = time.process_time()
-    built = build_in_process(items, chunking, HashingEmbedder(features))
+    built = build_in_process(items, chunking, HashingEmbedder(features), blocks=blocks)
     return built, time.process_time() - start
 
 
 def build_contents(items: Sequence[tuple[str, bytes]], chunking: ChunkConfig,
                    lexical: HashingEmbedder, *, workers: int = 1,
                    intel: CodeIntel | None = None) -> Built:
-    """Chunk and featurize `items`, on `workers` processes when there are enough of them.
+    """Chunk and featurize `items`, reusing the unchanged top-level blocks of earlier versions
+    of the files (`block_reuse`), on `workers` processes when there is enough to do.
 
     A caller's `intel` lives in this process (its cache, its parse count), so with one the
-    build stays here."""
-    if workers <= 1 or len(items) < POOL_MIN_FILES or intel is not None:
+    build stays here and parses every file whole."""
+    if intel is not None:
         return build_in_process(items, chunking, lexical, intel)
+    texts = [data.decode("utf-8", errors="replace") for _, data in items]
+    reuse = BlockBuild(memo_for(chunking, lexical.config),
+                       [split_file(path, text) for (path, _), text in zip(items, texts)])
+    missing = reuse.missing()
+    fresh = _build([(b.path, b.text) for b in missing], chunking, lexical, workers, blocks=True)
+    reuse.record(missing, fresh.chunks, fresh.rows)
+    whole = reuse.whole_files()
+    rebuilt = _build([(items[i][0], texts[i]) for i in whole], chunking, lexical, workers)
+    rebuilt_at = dict(zip(whole, range(len(whole))))
+    row_at = np.cumsum([0] + [len(c) for c in rebuilt.chunks]).tolist()
+    chunks: list[list[Chunk] | None] = []
+    rows: list[SparseRows] = []
+    for i in range(len(items)):
+        n = rebuilt_at.get(i)
+        if n is None:
+            file_chunks, file_rows = reuse.file_chunks(i)
+            chunks.append(file_chunks)
+            rows += file_rows
+        else:
+            chunks.append(rebuilt.chunks[n])
+            rows.append(row_range(rebuilt.rows, row_at[n], row_at[n + 1]))
+    return Built(chunks, [estimate_tokens(t) for t in texts], concat_rows(rows))
+
+
+def _build(items: Sequence[tuple[str, str]], chunking: ChunkConfig, lexical: HashingEmbedder,
+           workers: int, *, blocks: bool = False) -> Built:
+    """`build_in_process`, on the pool when there are workers and enough source for them."""
+    if workers <= 1 or sum(len(text) for _, text in items) < POOL_MIN_BYTES:
+        return build_in_process(items, chunking, lexical, blocks=blocks)
     batches = _split(items, workers * BATCHES_PER_WORKER)
-    parts = run_in_workers(_task, [(b, chunking, lexical.config) for b in batches], workers,
-                           [f"{b[0][0]} .. {b[-1][0]}" for b in batches])
+    parts = run_in_workers(_task, [(b, chunking, lexical.config, blocks) for b in batches],
+                           workers, [f"{b[0][0]} .. {b[-1][0]}" for b in batches])
     with _lock:
         global _worker_cpu
         _worker_cpu += sum(cpu for _, cpu in parts)
@@ -100,7 +138,7 @@ def build_contents(items: Sequence[tuple[str, bytes]], chunking: ChunkConfig,
                  concat_rows([built.rows for built, _ in parts]))
 
 
-def _split(items: Sequence[tuple[str, bytes]], n: int) -> list[Sequence[tuple[str, bytes]]]:
+def _split(items: Sequence[tuple[str, str]], n: int) -> list[Sequence[tuple[str, str]]]:
     """At most `n` contiguous, non-empty batches of about equal bytes (work is ~ bytes)."""
     ends = np.cumsum([len(data) + 1 for _, data in items])
     cuts = np.searchsorted(ends, ends[-1] * np.arange(1, n) / n, side="right")

@@ -49,6 +49,13 @@ def concat_rows(parts: Sequence[SparseRows]) -> SparseRows:
                       np.concatenate([p.weights for p in parts]))
 
 
+def row_range(rows: SparseRows, start: int, stop: int) -> SparseRows:
+    """Rows `start..stop-1` of `rows`, copied (a kept part must not pin the whole)."""
+    a, b = int(rows.indptr[start]), int(rows.indptr[stop])
+    return SparseRows(rows.indptr[start: stop + 1] - a, rows.buckets[a:b].copy(),
+                      rows.weights[a:b].copy())
+
+
 def aggregate(rows: np.ndarray, buckets: np.ndarray, weights: np.ndarray,
               n_rows: int) -> SparseRows:
     """Sum duplicate (row, bucket) entries and return CSR rows (vectorized: one sort)."""
