@@ -1,7 +1,6 @@
 """Top-level block reuse: the same chunks and rows as chunking each file whole, less work."""
 
 import tarfile
-from pathlib import Path
 
 import pytest
 

@@ -11,6 +11,7 @@ from swepipe.localize.retrieval import RetrievalLocalizerConfig
 from swepipe.repos import block_reuse, build_pool
 from swepipe.repos.build_pool import run_in_workers, worker_cpu_seconds
 from swepipe.repos.chunks import ChunkConfig
+from swepipe.repos.code import CodeIntel
 from swepipe.repos.embedders import HashingEmbedder
 from swepipe.repos.index import open_or_build
 
@@ -35,11 +36,11 @@ def tree(tmp_path: Path) -> Path:
 
 
 async def _build(index_dir: Path, tree: Path, workers: int,
-                 chunking: ChunkConfig = CONFIG.chunking):
+                 chunking: ChunkConfig = CONFIG.chunking, intel: CodeIntel | None = None):
     # trigrams on (the embedder's own default): more features summed per bucket
     return await open_or_build(index_dir, "acme/swepipe", "0" * 40, tree,
                                lexical=HashingEmbedder(), chunking=chunking, files=CONFIG.files,
-                               workers=workers)
+                               workers=workers, intel=intel)
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -50,12 +51,13 @@ def _files(root: Path) -> dict[str, bytes]:
 async def test_two_workers_write_the_segment_and_view_one_process_writes(tree, tmp_path,
                                                                          monkeypatch):
     monkeypatch.setattr(build_pool, "POOL_MIN_BYTES", 1)
-    alone = await _build(tmp_path / "one", tree, workers=1)
-    block_reuse._memos.clear()  # the pooled build cuts every block again
+    # the reference: every file parsed and chunked whole in this process (a caller's CodeIntel)
+    alone = await _build(tmp_path / "one", tree, workers=1, intel=CodeIntel())
     before = worker_cpu_seconds()
-    pooled = await _build(tmp_path / "two", tree, workers=2)
+    pooled = await _build(tmp_path / "two", tree, workers=2)  # top-level blocks, on workers
     assert worker_cpu_seconds() > before  # the workers did the chunking and featurizing
     assert len(alone.files) > 2 * build_pool.BATCHES_PER_WORKER
+    assert pooled.size == alone.size
     one, two = _files(tmp_path / "one"), _files(tmp_path / "two")
     assert any("/segments/" in name for name in one)
     assert one.keys() == two.keys()

@@ -30,9 +30,10 @@ from swepipe.repos.extractors import extract
 from swepipe.repos.languages import language_of, parser_for
 from swepipe.repos.lexical import SparseRows, row_range
 
-MEMO_BYTES = 128 * 2**20
-"""Source bytes of the blocks a memo keeps (least recently used go first): more than any
-development-set repository's tree, so a repository's next commit finds its previous one's."""
+MEMO_BYTES = 32 * 2**20
+"""Source bytes of the blocks a memo keeps, least recently used dropped first: more than any
+development-set commit's tree (sympy's, 19 MB), so a repository's next commit finds the
+blocks of the one before. The memo costs about three times this in memory at most."""
 
 _BLOCK_START = re.compile(r"^(?:@|class\b|def\b|async[ \t]+def\b)", re.MULTILINE)
 _COLUMN0 = re.compile(r"^[^\s#]", re.MULTILINE)  # a line starting a top-level statement

@@ -38,7 +38,7 @@ from swepipe.hashing import canonical_json
 from swepipe.protocols import Embedder
 from swepipe.repos.build_pool import Built, build_contents
 from swepipe.repos.checkout import repo_dirname
-from swepipe.repos.chunks import ChunkConfig, chunk_text
+from swepipe.repos.chunks import ChunkConfig
 from swepipe.repos.code import CodeIntel
 from swepipe.repos.embedders import HashingEmbedder
 from swepipe.repos.files import FileFilter, list_files
