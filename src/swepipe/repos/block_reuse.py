@@ -5,10 +5,11 @@ quarter of the new files' bytes lie in top-level blocks an earlier version alrea
 any parsing, a Python file is cut into top-level blocks: a block starts at a column-0 `def`,
 `class` or `async def` line, or at the first line of the decorators above one, and runs to the
 next block. Chunking a file is the same as chunking each block alone and shifting its lines: the
-chunker cuts at top-level definitions, and the glue after a definition stays in its block (every
-one of the 8,011 development-set files checked gives the same chunks; `tests/repos`). So the
-chunks and rows of a block seen before (same path, same bytes: the path is part of every chunk's
-features) are taken from a per-process memo instead of being parsed, cut and featurized again.
+chunker cuts at top-level definitions, and the glue after a definition stays in its block (all
+8,011 development-set files checked gave the same chunks; `tests/repos/test_block_reuse.py`
+builds pytest's development commits both ways). So the chunks and rows of a block seen before
+(same path, same bytes: the path is part of every chunk's features) are taken from a
+per-process memo instead of being parsed, cut and featurized again.
 
 The cut is a guess from the text alone: a string or bracket spanning a column-0 `def` line
 fools it. A wrong cut leaves a block that does not parse cleanly, and a file with any such
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -117,29 +119,33 @@ class BlockChunks:
 
 
 class BlockMemo:
-    """Chunked blocks by key, least recently used dropped beyond `max_bytes` of source."""
+    """Chunked blocks by key, least recently used dropped beyond `max_bytes` of source. Thread
+    safe: builds of different repositories run on threads at once and share it."""
 
     def __init__(self, max_bytes: int = MEMO_BYTES) -> None:
         self.max_bytes = max_bytes
         self._entries: OrderedDict[bytes, tuple[BlockChunks, int]] = OrderedDict()
+        self._lock = threading.Lock()
         self.bytes = 0
         """Source bytes of the blocks held."""
 
     def get(self, key: bytes) -> BlockChunks | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        self._entries.move_to_end(key)
-        return entry[0]
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+            return entry[0]
 
     def put(self, key: bytes, value: BlockChunks, size: int) -> None:
-        if key in self._entries or size > self.max_bytes:
-            return
-        self._entries[key] = (value, size)
-        self.bytes += size
-        while self.bytes > self.max_bytes:
-            _, (_, dropped) = self._entries.popitem(last=False)
-            self.bytes -= dropped
+        with self._lock:
+            if key in self._entries or size > self.max_bytes:
+                return
+            self._entries[key] = (value, size)
+            self.bytes += size
+            while self.bytes > self.max_bytes:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self.bytes -= dropped
 
     def __len__(self) -> int:
         return len(self._entries)
