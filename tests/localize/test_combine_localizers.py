@@ -13,9 +13,8 @@ from swepipe.models.scripted_rules import Rule
 from swepipe.registry import build
 from swepipe.types import CodePointer
 
+from tests.localize.agentless_script import ISSUE, PY_FILES, RELATED_REPLY, python_rules
 from tests.localize.llm_helpers import git_checkout, instance_for, run_stage
-from tests.localize.test_agentless_localizer import (ISSUE, PY_FILES, RELATED_REPLY,
-                                                     python_rules)
 
 
 def files(*paths: str) -> list[CodePointer]:
