@@ -209,9 +209,7 @@ class BlockBuild:
         rows: list[SparseRows] = []
         for block in self.plans[i] or ():
             done = self.known[block.key]
-            if done is None:
-                raise ValueError(f"block of {block.path} at line {block.line0 + 1} did not "
-                                 "parse: the file is chunked whole")
+            assert done is not None, "a file with a block that did not parse is chunked whole"
             chunks += _shifted(done.chunks, block.line0 - done.line0)
             rows.append(done.rows)
         return chunks, rows
