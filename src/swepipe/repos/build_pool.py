@@ -68,15 +68,14 @@ class Built:
         return [chunk_text(c) for group in self.chunks if group is not None for c in group]
 
 
-def build_in_process(items: Sequence[tuple[str, str | bytes]], chunking: ChunkConfig,
+def build_in_process(items: Sequence[tuple[str, str]], chunking: ChunkConfig,
                      lexical: HashingEmbedder, intel: CodeIntel | None = None, *,
                      blocks: bool = False) -> Built:
-    """Chunk and featurize `items` (path, file text or bytes) in this process. With `blocks`,
+    """Chunk and featurize `items` (path, decoded text) in this process. With `blocks`,
     each item is a top-level block (`block_reuse.chunk_block`): one that does not parse cleanly
     gets None for chunks and no rows."""
     chunks, tokens = [], []
-    for path, data in items:
-        text = data if isinstance(data, str) else data.decode("utf-8", errors="replace")
+    for path, text in items:
         chunks.append(chunk_block(path, text, chunking) if blocks else
                       chunk_source(path, text, config=chunking, intel=intel))
         tokens.append(estimate_tokens(text))
@@ -84,7 +83,7 @@ def build_in_process(items: Sequence[tuple[str, str | bytes]], chunking: ChunkCo
         [chunk_text(c) for group in chunks if group is not None for c in group]))
 
 
-def _task(items: Sequence[tuple[str, str | bytes]], chunking: ChunkConfig,
+def _task(items: Sequence[tuple[str, str]], chunking: ChunkConfig,
           features: HashingEmbedderConfig, blocks: bool) -> tuple[Built, float]:
     """A worker's batch, with the CPU seconds it took."""
     start = time.process_time()
@@ -100,9 +99,10 @@ def build_contents(items: Sequence[tuple[str, bytes]], chunking: ChunkConfig,
 
     A caller's `intel` lives in this process (its cache, its parse count), so with one the
     build stays here and parses every file whole."""
-    if intel is not None:
-        return build_in_process(items, chunking, lexical, intel)
     texts = [data.decode("utf-8", errors="replace") for _, data in items]
+    if intel is not None:
+        return build_in_process([(p, t) for (p, _), t in zip(items, texts)], chunking, lexical,
+                                intel)
     reuse = BlockBuild(memo_for(chunking, lexical.config),
                        [split_file(path, text) for (path, _), text in zip(items, texts)])
     missing = reuse.missing()
